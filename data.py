@@ -1,0 +1,120 @@
+"""
+Token streams on disk, and the two ways train.py reads them.
+
+A prepared dataset is a folder data_dir/<dataset>/ with train.bin and val.bin (uint16 token ids) and
+meta.json. Budgets are prefixes: train_tokens=1_000_000 trains on the first million tokens.
+
+Training reads windows of block_size + 1 tokens. Which windows a step sees is a pure function of
+(seed, step), so a resumed run sees exactly the data of an uninterrupted one, and the global batch
+is the same whatever the number of processes: each rank takes its own slice of it.
+Evaluation reads consecutive non-overlapping windows covering every target of a prefix exactly once,
+so a loss does not depend on batch size, world size or luck.
+"""
+
+import json
+import os
+
+import numpy as np
+import torch
+
+
+class DataError(ValueError):
+    pass
+
+
+def load_meta(data_dir, dataset):
+    path = os.path.join(data_dir, dataset, "meta.json")
+    if not os.path.isfile(path):
+        hint = dataset.split("_")[0] if dataset.startswith("shakespeare") else dataset
+        raise DataError(f"dataset {dataset!r} not found ({path} is missing): "
+                        f"run `python prepare_data.py {hint}` first, or set --data_dir")
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_tokens(data_dir, dataset, split, limit=None, vocab_size=None):
+    """The first `limit` tokens (all if None) of data_dir/dataset/{split}.bin, memory-mapped.
+    Checks the file is whole uint16 tokens, holds enough tokens and no id beyond the vocabulary."""
+    path = os.path.join(data_dir, dataset, f"{split}.bin")
+    if not os.path.isfile(path):
+        raise DataError(f"{path} is missing: run `python prepare_data.py` for {dataset!r} again")
+    size = os.path.getsize(path)
+    if size % 2:
+        raise DataError(f"{path} has {size} bytes, not a whole number of uint16 tokens: "
+                        f"it is truncated or not a token file; prepare the dataset again")
+    n = size // 2
+    if limit is not None and limit > n:
+        key = "train_tokens" if split == "train" else "val_tokens"
+        raise DataError(f"{key}={limit:,} is larger than the {n:,} tokens in {path}: "
+                        f"use at most {n:,} (or None for all)")
+    tokens = np.memmap(path, dtype=np.uint16, mode="r", shape=(n,))[: n if limit is None else limit]
+    if vocab_size is not None and len(tokens) and int(tokens.max()) >= vocab_size:
+        raise DataError(f"{path} holds token id {int(tokens.max())} but vocab_size={vocab_size}: "
+                        f"the data was prepared with another tokenizer, or vocab_size is too small")
+    return tokens
+
+
+class TrainWindows:
+    """The training windows of one run: sequence k of the run (k = step * batch + i) is a window of
+    block_size + 1 tokens from the budget.
+
+    Windows are drawn epoch by epoch without replacement: epoch e cuts the budget at a random shift
+    into n windows of block_size and visits them in a random order, both drawn from (seed, e). Every
+    token is seen once per epoch, and the cut points move from epoch to epoch, so a small budget is
+    not always seen in the same segments.
+    """
+
+    def __init__(self, tokens, block_size, seed):
+        self.tokens, self.T, self.seed = tokens, block_size, seed
+        if len(tokens) < block_size + 1:
+            raise DataError(f"the training budget of {len(tokens):,} tokens is shorter than one window "
+                            f"of block_size + 1 = {block_size + 1}: raise train_tokens or lower block_size")
+        self.n = max(1, (len(tokens) - 1) // block_size - 1)  # one window spare for the shift
+        self.max_shift = min(block_size - 1, len(tokens) - 1 - self.n * block_size)
+        self._epoch, self._order, self._shift = None, None, 0
+
+    def _plan(self, epoch):
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._shift = int(torch.randint(self.max_shift + 1, (1,), generator=g))
+            self._order = torch.randperm(self.n, generator=g).numpy()
+            self._epoch = epoch
+        return self._shift, self._order
+
+    def starts(self, first, count):
+        """Start offsets of sequences first .. first + count - 1."""
+        out = np.empty(count, dtype=np.int64)
+        for i, k in enumerate(range(first, first + count)):
+            shift, order = self._plan(k // self.n)
+            out[i] = shift + order[k % self.n] * self.T
+        return out
+
+    def batch(self, first, count):
+        """x, y (count, block_size) int64 tensors for sequences first .. first + count - 1."""
+        rows = np.stack([self.tokens[s: s + self.T + 1] for s in self.starts(first, count)]).astype(np.int64)
+        rows = torch.from_numpy(rows)
+        return rows[:, :-1], rows[:, 1:]
+
+
+def eval_windows(tokens, block_size):
+    """(start, n_new) for consecutive windows covering targets 1 .. len-1 exactly once.
+    Each window reads block_size inputs from start; the last may overlap its neighbour, and then only
+    its final n_new targets count."""
+    n_targets = len(tokens) - 1
+    if n_targets < block_size:
+        raise DataError(f"an evaluation prefix of {len(tokens):,} tokens is shorter than block_size + 1 = "
+                        f"{block_size + 1}: lower block_size or use more validation tokens")
+    windows = [(s, block_size) for s in range(0, n_targets - block_size + 1, block_size)]
+    covered = len(windows) * block_size
+    if covered < n_targets:
+        windows.append((n_targets - block_size, n_targets - covered))
+    return windows
+
+
+def eval_batch(tokens, windows, T):
+    """x, y (len(windows), T) for eval windows; targets already counted by an earlier window are -1."""
+    x = np.stack([tokens[s: s + T] for s, _ in windows]).astype(np.int64)
+    y = np.stack([tokens[s + 1: s + T + 1] for s, _ in windows]).astype(np.int64)
+    for row, (_, n_new) in enumerate(windows):
+        y[row, : T - n_new] = -1
+    return torch.from_numpy(x), torch.from_numpy(y)

@@ -1,0 +1,274 @@
+"""
+GPT-2 and Llama language models with a pluggable normalisation layer.
+
+Both are the same pre-norm transformer (embed -> n_layer x Block -> final norm -> tied head); they
+differ in how positions enter (a learned table vs rotary embeddings), in the MLP (GELU vs SwiGLU)
+and in attention heads (multi-head vs grouped-query). The norm at each of the three sites comes
+from dyt.make_norm, so LayerNorm, RMSNorm, DyT, HardTanh or nothing can sit there.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from dyt import make_norm
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "gpt"             # "gpt" (GPT-2) or "llama"
+    block_size: int = 1024
+    vocab_size: int = 50304       # GPT-2's 50257 padded up to a multiple of 64 for efficiency
+    n_layer: int = 12
+    n_head: int = 12
+    n_kv_head: Optional[int] = None  # grouped-query attention; None = n_head (plain multi-head)
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True             # biases in Linear layers and norms (GPT-2 has them, Llama does not)
+    norm: str = "layernorm"       # layernorm | rmsnorm | dyt | hardtanh | identity
+    alpha_init: float = 2.0       # DyT alpha_0 at every site unless overridden below
+    alpha_init_attn: Optional[float] = None   # the DyT paper tunes attention, FFN and final norms apart
+    alpha_init_ffn: Optional[float] = None
+    alpha_init_final: Optional[float] = None
+    embed_scale: bool = False     # learnable scalar on the embedding output, init sqrt(n_embd) (DyT's LLM recipe)
+    activation: str = "gelu"      # gelu | relu | swiglu
+    rope: bool = True             # llama only: rotary positions; False leaves attention without positions
+    rope_theta: float = 10000.0
+
+
+ACTIVATIONS = ("gelu", "relu", "swiglu")
+
+
+def check_config(cfg):
+    """Fail early, with the valid choices, on a config that cannot build a model."""
+    if cfg.arch not in ("gpt", "llama"):
+        raise ValueError(f"unknown arch {cfg.arch!r}: choose gpt or llama")
+    if cfg.activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {cfg.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if cfg.n_embd % cfg.n_head:
+        raise ValueError(f"n_embd={cfg.n_embd} is not a multiple of n_head={cfg.n_head}")
+    if cfg.n_head % (cfg.n_kv_head or cfg.n_head):
+        raise ValueError(f"n_head={cfg.n_head} is not a multiple of n_kv_head={cfg.n_kv_head}")
+
+
+# -----------------------------------------------------------------------------
+# Rotary position embeddings (Llama)
+
+def rope_tables(head_dim, length, theta):
+    """cos and sin of each position's rotation angles, (T, head_dim / 2)."""
+    freqs = 1.0 / theta ** (torch.arange(0, head_dim, 2).float() / head_dim)
+    angles = torch.outer(torch.arange(length).float(), freqs)
+    return angles.cos(), angles.sin()
+
+
+def apply_rope(x, cos, sin):
+    """Rotate consecutive pairs of channels of x (B, nh, T, hs) by their position's angle."""
+    x1, x2 = x.float().unflatten(-1, (-1, 2)).unbind(-1)
+    y = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+    return y.type_as(x)
+
+
+# -----------------------------------------------------------------------------
+# The pieces of a block
+
+class Attention(nn.Module):
+    """Causal self-attention; grouped-query when n_kv_head < n_head, rotary when given the tables."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.n_head = cfg.n_head
+        self.n_kv_head = cfg.n_kv_head or cfg.n_head
+        self.head_dim = cfg.n_embd // cfg.n_head
+        # q, k and v in one matmul; k and v have n_kv_head heads each
+        self.c_attn = nn.Linear(cfg.n_embd, (self.n_head + 2 * self.n_kv_head) * self.head_dim, bias=cfg.bias)
+        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.c_proj.residual = True  # scaled init, see Transformer._init_weights
+        self.dropout = cfg.dropout
+        self.resid_dropout = nn.Dropout(cfg.dropout)
+
+    def qkv(self, x, rope=None):
+        """Queries, keys and values, (B, nh or n_kv, T, hs), rotated when rope tables are given."""
+        B, T, _ = x.shape
+        q, k, v = self.c_attn(x).split(
+            [self.n_head * self.head_dim, self.n_kv_head * self.head_dim, self.n_kv_head * self.head_dim], dim=-1)
+        q = q.view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)  # (B, n_kv, T, hs)
+        v = v.view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
+        if rope is not None:
+            cos, sin = rope
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        return q, k, v
+
+    def forward(self, x, rope=None):
+        B, T, C = x.shape
+        q, k, v = self.qkv(x, rope)
+        # SDPA picks flash attention on a GPU; the attention matrix is never materialised
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.n_kv_head != self.n_head,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    """GPT-2's MLP: 4x wide, GELU (or ReLU, for the entropic-overload study)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
+        self.act = nn.GELU() if cfg.activation == "gelu" else nn.ReLU()
+        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.c_proj.residual = True
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(self.act(self.c_fc(x))))
+
+
+class SwiGLU(nn.Module):
+    """Llama's MLP: w2(silu(w1 x) * w3 x), hidden 2/3 of 4d rounded up to a multiple of 256."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        hidden = 256 * math.ceil(int(2 * 4 * cfg.n_embd / 3) / 256)
+        self.w1 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
+        self.w2 = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
+        self.w3 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
+        self.w2.residual = True
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.w2(F.silu(self.w1(x)) * self.w3(x)))
+
+
+def norm_for(cfg, site):
+    """The norm at one of the three sites: 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final'."""
+    alpha = {"attn": cfg.alpha_init_attn, "ffn": cfg.alpha_init_ffn, "final": cfg.alpha_init_final}[site]
+    # RMSNorm eps as each architecture's reference code has it
+    eps = (1e-6 if cfg.arch == "gpt" else 1e-5) if cfg.norm == "rmsnorm" else None
+    return make_norm(cfg.norm, cfg.n_embd, bias=cfg.bias, eps=eps,
+                     alpha_init=cfg.alpha_init if alpha is None else alpha)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.ln_1 = norm_for(cfg, "attn")
+        self.attn = Attention(cfg)
+        self.ln_2 = norm_for(cfg, "ffn")
+        self.mlp = SwiGLU(cfg) if cfg.activation == "swiglu" else MLP(cfg)
+
+    def forward(self, x, rope=None):
+        x = x + self.attn(self.ln_1(x), rope)
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+# -----------------------------------------------------------------------------
+# The models
+
+class Transformer(nn.Module):
+    """What GPT and Llama share; a subclass says how positions enter (`embed`)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        check_config(cfg)
+        self.config = cfg
+        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.embed_scale = nn.Parameter(torch.tensor([math.sqrt(cfg.n_embd)])) if cfg.embed_scale else None
+        self.drop = nn.Dropout(cfg.dropout)
+        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        self.ln_f = norm_for(cfg, "final")
+        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied: the same matrix reads and writes tokens
+
+    def init_weights(self):
+        """GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), since each
+        block adds two of them to the residual stream. Norm parameters keep their own init."""
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                std = 0.02 / math.sqrt(2 * self.config.n_layer) if getattr(module, "residual", False) else 0.02
+                nn.init.normal_(module.weight, mean=0.0, std=std)
+                if getattr(module, "bias", None) is not None:
+                    nn.init.zeros_(module.bias)
+        return self
+
+    def token_embedding(self, idx):
+        x = self.wte(idx)
+        return x * self.embed_scale if self.embed_scale is not None else x
+
+    def embed(self, idx):
+        """Token (and position) embeddings, and the rotary tables if any: (x, rope)."""
+        raise NotImplementedError
+
+    def forward(self, idx, targets=None):
+        """Logits (B, T, vocab), and the mean cross-entropy if targets are given (-1 = ignore)."""
+        if idx.size(1) > self.config.block_size:
+            raise ValueError(f"sequence of length {idx.size(1)} is longer than block_size={self.config.block_size}")
+        x, rope = self.embed(idx)
+        x = self.drop(x)
+        for block in self.h:
+            x = block(x, rope)
+        logits = self.lm_head(self.ln_f(x))
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-1)
+        return logits, loss
+
+    def num_params(self):
+        """Parameters as the regime paper counts them: tied embedding once, no position table."""
+        n = sum(p.numel() for p in self.parameters())  # parameters() yields a tied tensor once
+        wpe = getattr(self, "wpe", None)
+        return n - (wpe.weight.numel() if wpe is not None else 0)
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
+        """Append max_new_tokens sampled tokens to idx (B, T), feeding back the last block_size."""
+        for _ in range(max_new_tokens):
+            logits, _ = self(idx[:, -self.config.block_size:])
+            logits = logits[:, -1, :] / max(temperature, 1e-8)
+            if top_k is not None:
+                kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]
+                logits[logits < kth] = -float("inf")
+            idx = torch.cat((idx, torch.multinomial(F.softmax(logits, dim=-1), num_samples=1)), dim=1)
+        return idx
+
+
+class GPT(Transformer):
+    """GPT-2: a learned position table added to the token embeddings."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+
+    def embed(self, idx):
+        pos = torch.arange(idx.size(1), device=idx.device)
+        return self.token_embedding(idx) + self.wpe(pos), None
+
+
+class Llama(Transformer):
+    """Llama: positions only through rotary embeddings of queries and keys (or none at all)."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        cos, sin = rope_tables(cfg.n_embd // cfg.n_head, cfg.block_size, cfg.rope_theta)
+        # buffers so they follow .to(device); not saved: they are a function of the config
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+
+    def embed(self, idx):
+        T = idx.size(1)
+        rope = (self.rope_cos[:T], self.rope_sin[:T]) if self.config.rope else None
+        return self.token_embedding(idx), rope
+
+
+def build_model(cfg):
+    """A GPT or a Llama for cfg.arch, with GPT-2's initialisation applied."""
+    check_config(cfg)
+    model = GPT(cfg) if cfg.arch == "gpt" else Llama(cfg)
+    if next(model.parameters()).device.type != "meta":
+        model.init_weights()
+    return model

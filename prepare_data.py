@@ -1,0 +1,184 @@
+"""
+Turn text into the token files train.py reads: data/<name>/{train,val}.bin (uint16) and meta.json.
+
+    python prepare_data.py wikitext103 [--input wikitext-103-raw-v1.zip or its extracted folder]
+    python prepare_data.py shakespeare [--input input.txt] [--tokenizer byte|gpt2]
+    python prepare_data.py text --input book.txt --name book [--tokenizer byte|gpt2]
+
+WikiText-103 is prepared as the regime paper did: every non-empty line of wiki.train.raw and
+wiki.valid.raw encoded with the GPT-2 BPE (tiktoken r50k_base, encode_ordinary) and concatenated.
+Its data budgets (1M, 10M, 50M tokens) are prefixes chosen at training time, not copies.
+Set TIKTOKEN_CACHE_DIR to a folder holding the BPE ranks to work offline.
+Every file is written to a temporary name and renamed, so an interrupted run leaves nothing that
+looks finished.
+"""
+
+import argparse
+import io
+import json
+import os
+import sys
+import urllib.request
+import zipfile
+
+import numpy as np
+
+WIKITEXT_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
+SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+TOKENIZERS = ("byte", "gpt2")
+
+
+class Tokenizer:
+    """'byte' (raw UTF-8 bytes, vocab 256: what makes CPU runs fast) or 'gpt2' (tiktoken r50k_base,
+    byte-identical to GPT-2's BPE)."""
+
+    def __init__(self, name):
+        if name not in TOKENIZERS:
+            raise ValueError(f"unknown tokenizer {name!r}: choose one of {', '.join(TOKENIZERS)}")
+        self.name = name
+        if name == "gpt2":
+            import tiktoken
+            self.bpe = tiktoken.get_encoding("r50k_base")
+        self.vocab_size = self.bpe.n_vocab if name == "gpt2" else 256
+
+    def encode(self, text):
+        return self.bpe.encode_ordinary(text) if self.name == "gpt2" else list(text.encode("utf-8"))
+
+    def encode_batch(self, texts):
+        return self.bpe.encode_ordinary_batch(texts) if self.name == "gpt2" else [self.encode(t) for t in texts]
+
+    def decode(self, ids):
+        return self.bpe.decode(ids) if self.name == "gpt2" else bytes(ids).decode("utf-8", errors="replace")
+
+
+def encode_lines(lines, tokenizer, chunk=20_000):
+    """Token ids of each line, concatenated, as uint16; lines are encoded in batches."""
+    parts, batch, done = [], [], 0
+    for line in lines:
+        batch.append(line)
+        if len(batch) == chunk:
+            parts.extend(tokenizer.encode_batch(batch))
+            done += len(batch)
+            batch = []
+            print(f"\r  {done:,} lines, {sum(map(len, parts)):,} tokens", end="", file=sys.stderr, flush=True)
+    parts.extend(tokenizer.encode_batch(batch))
+    if done:
+        print(file=sys.stderr)
+    return np.concatenate([np.asarray(p, dtype=np.uint16) for p in parts]) if parts else np.zeros(0, np.uint16)
+
+
+def atomic_write_bytes(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def write_dataset(out_dir, train, val, meta):
+    """train.bin, val.bin, and last meta.json: a folder with meta.json is a finished one."""
+    os.makedirs(out_dir, exist_ok=True)
+    if os.path.exists(os.path.join(out_dir, "meta.json")):
+        os.remove(os.path.join(out_dir, "meta.json"))
+    atomic_write_bytes(os.path.join(out_dir, "train.bin"), train.astype(np.uint16).tobytes())
+    atomic_write_bytes(os.path.join(out_dir, "val.bin"), val.astype(np.uint16).tobytes())
+    meta = {**meta, "train_tokens": int(len(train)), "val_tokens": int(len(val))}
+    atomic_write_bytes(os.path.join(out_dir, "meta.json"), (json.dumps(meta, indent=2) + "\n").encode())
+    print(f"wrote {out_dir}: {len(train):,} train and {len(val):,} val tokens ({meta['tokenizer']})")
+
+
+def download(url, path):
+    """Fetch url to path with a progress line; a clear error when there is no network."""
+    print(f"downloading {url}", file=sys.stderr)
+    tmp = path + ".tmp"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r, open(tmp, "wb") as f:
+            total, done = int(r.headers.get("Content-Length") or 0), 0
+            while chunk := r.read(1 << 20):
+                f.write(chunk)
+                done += len(chunk)
+                pct = f" ({100 * done / total:.0f}%)" if total else ""
+                print(f"\r  {done / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise SystemExit(f"error: could not download {url} ({e}): download it yourself and pass --input PATH")
+    os.replace(tmp, path)
+
+
+def wikitext_lines(source, split):
+    """Non-empty lines of wiki.{split}.raw from the zip or from its extracted folder."""
+    name = f"wiki.{split}.raw"
+    if zipfile.is_zipfile(source):
+        zf = zipfile.ZipFile(source)
+        member = next((m for m in zf.namelist() if m.endswith("/" + name) or m == name), None)
+        if member is None:
+            raise SystemExit(f"error: {source} has no {name}: is it wikitext-103-raw-v1.zip?")
+        f = io.TextIOWrapper(zf.open(member), encoding="utf-8")
+    else:
+        path = next((os.path.join(d, name) for d, _, files in os.walk(source) if name in files), None)
+        if path is None:
+            raise SystemExit(f"error: no {name} under {source}: pass the zip or its extracted folder")
+        f = open(path, encoding="utf-8")
+    with f:
+        yield from (line for line in f if line.strip())
+
+
+def prepare_wikitext103(args):
+    source = args.input
+    if source is None:
+        source = os.path.join(args.data_dir, "wikitext-103-raw-v1.zip")
+        if not os.path.exists(source):
+            os.makedirs(args.data_dir, exist_ok=True)
+            download(WIKITEXT_URL, source)
+    if not os.path.exists(source):
+        raise SystemExit(f"error: {source} not found")
+    tokenizer, splits = Tokenizer("gpt2"), {}
+    for split, key in (("train", "train"), ("valid", "val")):
+        print(f"tokenising wiki.{split}.raw", file=sys.stderr)
+        splits[key] = encode_lines(wikitext_lines(source, split), tokenizer)
+    write_dataset(os.path.join(args.data_dir, "wikitext103"), splits["train"], splits["val"],
+                  {"tokenizer": "gpt2", "vocab_size": tokenizer.vocab_size,
+                   "source": os.path.basename(source.rstrip("/"))})
+
+
+def prepare_text(path, name, tokenizer, data_dir, val_fraction=0.1):
+    """Any UTF-8 text file: the last val_fraction of its characters is the validation split."""
+    if not os.path.isfile(path):
+        raise SystemExit(f"error: {path} not found")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    cut = int(len(text) * (1 - val_fraction))
+    tok = Tokenizer(tokenizer)
+    train, val = (encode_lines([part], tok) for part in (text[:cut], text[cut:]))
+    write_dataset(os.path.join(data_dir, name), train, val,
+                  {"tokenizer": tokenizer, "vocab_size": tok.vocab_size, "source": os.path.basename(path)})
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("dataset", choices=["wikitext103", "shakespeare", "text"])
+    p.add_argument("--input", help="local copy of the source (zip, folder or text file) instead of downloading")
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default="byte", help="shakespeare and text only")
+    p.add_argument("--name", help="text only: the dataset name, data/<name>/")
+    p.add_argument("--data_dir", default="data")
+    args = p.parse_args(argv)
+
+    if args.dataset == "wikitext103":
+        prepare_wikitext103(args)
+    elif args.dataset == "shakespeare":
+        path = args.input
+        if path is None:
+            path = os.path.join(args.data_dir, "tinyshakespeare.txt")
+            if not os.path.exists(path):
+                os.makedirs(args.data_dir, exist_ok=True)
+                download(SHAKESPEARE_URL, path)
+        prepare_text(path, f"shakespeare_{args.tokenizer}", args.tokenizer, args.data_dir)
+    else:
+        if not (args.input and args.name):
+            p.error("text needs --input PATH and --name NAME")
+        prepare_text(args.input, args.name, args.tokenizer, args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

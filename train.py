@@ -1,0 +1,379 @@
+"""
+Train a GPT or Llama with a pluggable norm, on a CPU or on GPUs.
+
+    python train.py config/micro/dyt_1.py                       # one process, CPU or one GPU
+    torchrun --standalone --nproc_per_node=8 train.py config/dyt_64m_1m.py
+
+Settings are the globals below, overridden by config files and --key=value (see configurator.py).
+A run writes into out_dir: log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state,
+enough to resume exactly) and, when it finishes, summary.json.
+"""
+
+import json
+import math
+import os
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, fields
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from configurator import ConfigError, configure
+from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
+from model import ModelConfig, build_model
+
+# -----------------------------------------------------------------------------
+# defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
+# I/O
+out_dir = "out"
+eval_interval = 250          # evaluate, log and checkpoint every this many steps (and at the end)
+log_interval = 10            # print the training loss every this many steps
+init_from = "scratch"        # "scratch" or "resume" (from out_dir/ckpt.pt)
+overwrite = False            # allow starting from scratch over a finished run in out_dir
+# data
+dataset = "shakespeare_byte"  # a folder of data_dir made by prepare_data.py
+data_dir = "data"
+train_tokens = None          # training budget: the first train_tokens tokens of train.bin (None = all)
+val_tokens = None            # validation: the first val_tokens tokens of val.bin (None = all)
+batch_size = 32              # micro-batch, in sequences
+gradient_accumulation_steps = 1  # micro-batches per step, summed over all processes (as in nanoGPT)
+block_size = 128
+# model (see ModelConfig in model.py for what each means)
+arch = "gpt"
+n_layer = 4
+n_head = 4
+n_kv_head = None
+n_embd = 128
+vocab_size = None            # None = the dataset's vocabulary padded up to a multiple of 64
+dropout = 0.0
+bias = False
+norm = "layernorm"
+alpha_init = 2.0
+alpha_init_attn = None
+alpha_init_ffn = None
+alpha_init_final = None
+embed_scale = False
+activation = "gelu"
+rope = True
+# optimiser: AdamW, weight decay on matrices and embeddings only (tensors of 2 or more dimensions)
+learning_rate = 1e-3
+max_iters = 2000
+weight_decay = 0.1
+beta1 = 0.9
+beta2 = 0.95
+grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
+# schedule: linear warmup, then cosine decay to min_lr at lr_decay_iters, then min_lr
+warmup_iters = 200
+lr_decay_iters = 2000
+min_lr = 1e-4
+# system
+device = None                # None = "cuda" if a GPU is there, else "cpu"
+dtype = None                 # None = "bfloat16" on a GPU that has it, else "float32"
+compile = None               # None = torch.compile on a GPU only (on a CPU it rarely pays)
+seed = 1337
+# -----------------------------------------------------------------------------
+DEFAULTS = {k: v for k, v in globals().items()
+            if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
+MODEL_KEYS = [f.name for f in fields(ModelConfig)]
+
+
+class RunError(RuntimeError):
+    """A problem with the run itself (checkpoint, out_dir, diverged loss), told in one line."""
+
+
+def get_lr(cfg, it):
+    if it < cfg.warmup_iters:
+        return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
+    if it > cfg.lr_decay_iters:
+        return cfg.min_lr
+    ratio = (it - cfg.warmup_iters) / max(1, cfg.lr_decay_iters - cfg.warmup_iters)
+    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)
+
+
+def resolve_system(cfg):
+    """Fill in device, dtype and compile when left to None."""
+    if cfg.device is None:
+        cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if cfg.dtype is None:
+        gpu_bf16 = cfg.device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        cfg.dtype = "bfloat16" if gpu_bf16 else "float32"
+    if cfg.dtype not in ("float32", "bfloat16"):
+        raise ConfigError(f"dtype={cfg.dtype!r}: use float32 or bfloat16 (float16 would need a loss scaler)")
+    if cfg.compile is None:
+        cfg.compile = cfg.device.startswith("cuda")
+
+
+def setup_distributed(cfg):
+    """(rank, world_size); under torchrun also joins the process group (NCCL on GPUs, gloo on CPU)."""
+    if "RANK" not in os.environ:
+        return 0, 1
+    if cfg.device.startswith("cuda"):
+        cfg.device = f"cuda:{os.environ['LOCAL_RANK']}"
+        torch.cuda.set_device(cfg.device)
+    dist.init_process_group(backend="nccl" if cfg.device.startswith("cuda") else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def all_sum(values, device):
+    """Element-wise sum over processes of a list of floats, in float64."""
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    if dist.is_initialized():
+        dist.all_reduce(t)
+    return t.tolist()
+
+
+@torch.no_grad()
+def evaluate(model, tokens, windows, cfg, autocast, rank, world):
+    """Mean loss per target over the windows, each process taking every world-th window."""
+    model.eval()
+    mine = windows[rank::world]
+    total, count = 0.0, 0
+    for i in range(0, len(mine), cfg.batch_size):
+        x, y = eval_batch(tokens, mine[i: i + cfg.batch_size], cfg.block_size)
+        x, y = x.to(cfg.device), y.to(cfg.device)
+        with autocast:
+            logits, _ = model(x)
+        total += F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
+        count += int((y != -1).sum())
+    model.train()
+    total, count = all_sum([total, count], cfg.device)
+    return total / count
+
+
+def spread(windows, k):
+    """At most k windows, evenly spaced over the list: a fixed sample of a long stream."""
+    if len(windows) <= k:
+        return windows
+    return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
+
+
+def rng_state(device_type):
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
+
+
+def atomic_save(obj, path, text=False):
+    """Write to path + '.tmp', then rename: a reader never sees a half-written file."""
+    tmp = path + ".tmp"
+    if text:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+    else:
+        torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path, device):
+    if not os.path.exists(path):
+        raise RunError(f"init_from=resume but there is no checkpoint at {path}: start with init_from=scratch")
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
+        raise RunError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}: {str(e).splitlines()[0]}): "
+                       f"restore a good copy, or start over with init_from=scratch --overwrite=True")
+
+
+def read_log(path, up_to_iter):
+    """The log lines of evaluations at or before up_to_iter (dropping any written after the checkpoint)."""
+    if not os.path.exists(path):
+        return []
+    rows = []
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill
+            if row["iter"] <= up_to_iter:
+                rows.append(row)
+    return rows
+
+
+def check_out_dir(cfg):
+    """Refuse to start from scratch where a finished or resumable run already is."""
+    for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
+        if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
+            raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
+                           f"or pass --overwrite=True to start again from scratch")
+
+
+def train(cfg):
+    resolve_system(cfg)
+    rank, world = setup_distributed(cfg)
+    master = rank == 0
+    torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
+    device_type = "cuda" if cfg.device.startswith("cuda") else "cpu"
+    if device_type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    autocast = torch.autocast(device_type, dtype=torch.bfloat16) if cfg.dtype == "bfloat16" else nullcontext()
+
+    # the global batch is batch_size * gradient_accumulation_steps sequences whatever the number of
+    # processes; each takes an equal share, in micro-batches of at most batch_size
+    global_batch = cfg.batch_size * cfg.gradient_accumulation_steps
+    if global_batch % world:
+        raise ConfigError(f"the global batch of {global_batch} sequences (batch_size x gradient_accumulation_steps) "
+                          f"does not split evenly over {world} processes")
+    per_rank = global_batch // world
+    micro = math.gcd(cfg.batch_size, per_rank)
+    n_micro = per_rank // micro
+
+    # data
+    meta = load_meta(cfg.data_dir, cfg.dataset)
+    if cfg.vocab_size is None:
+        cfg.vocab_size = 64 * math.ceil(meta["vocab_size"] / 64)
+    train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
+    val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
+    windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
+    val_windows = eval_windows(val_data, cfg.block_size)
+    # train loss is measured like val loss, on a fixed sample of the budget of the same size
+    train_sample = spread(eval_windows(train_data, cfg.block_size), len(val_windows))
+
+    # model and optimiser
+    model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS if hasattr(cfg, k)})
+    raw_model = build_model(model_cfg).to(cfg.device)
+    params = [p for p in raw_model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2),
+                                  fused=device_type == "cuda")
+
+    ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
+    log_path = os.path.join(cfg.out_dir, "log.jsonl")
+    start_iter, best_val, best_iter, elapsed_before, train_time = 0, float("inf"), 0, 0.0, 0.0
+    log_rows = []
+    if cfg.init_from == "resume":
+        ckpt = load_checkpoint(ckpt_path, cfg.device)
+        if ckpt["model_args"] != asdict(model_cfg):
+            changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != asdict(model_cfg).get(k))
+            raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
+        raw_model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        torch.set_rng_state(ckpt["rng"][rank]["cpu"].cpu())
+        if device_type == "cuda":
+            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"].cpu())
+        start_iter, best_val, best_iter = ckpt["iter"], ckpt["best_val_loss"], ckpt["best_iter"]
+        elapsed_before, train_time = ckpt["elapsed_s"], ckpt["train_time_s"]
+        log_rows = read_log(log_path, start_iter)
+    elif cfg.init_from == "scratch":
+        if master:
+            check_out_dir(cfg)
+    else:
+        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
+    if master:
+        os.makedirs(cfg.out_dir, exist_ok=True)
+        for name in ("summary.json",) if cfg.init_from == "resume" else ("summary.json", "ckpt.pt"):
+            if os.path.exists(os.path.join(cfg.out_dir, name)):
+                os.remove(os.path.join(cfg.out_dir, name))
+        with open(log_path + ".tmp", "w") as f:  # the log as of the checkpoint
+            f.writelines(json.dumps(r) + "\n" for r in log_rows)
+        os.replace(log_path + ".tmp", log_path)
+
+    model = torch.compile(raw_model) if cfg.compile else raw_model
+    if world > 1:
+        model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if device_type == "cuda" else None)
+    n_params = raw_model.num_params()
+    if master:
+        print(f"{cfg.arch} {cfg.norm}: {n_params / 1e6:.2f}M parameters, {len(train_data):,} training tokens, "
+              f"{global_batch} x {cfg.block_size} tokens per step over {world} process(es) on {cfg.device}")
+
+    def to_device(t):
+        if device_type == "cuda":  # pinned memory lets the copy overlap with compute
+            return t.pin_memory().to(cfg.device, non_blocking=True)
+        return t.to(cfg.device)
+
+    t_start = t_train = t_log = time.time()
+    loss_acc = torch.zeros((), device=cfg.device)
+    it = start_iter
+    while True:
+        lr = get_lr(cfg, it)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+        if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not (it == start_iter and cfg.init_from == "resume"):
+            train_time += time.time() - t_train
+            raw = raw_model  # evaluate the uncompiled model: eval shapes would recompile the compiled one
+            val_loss = evaluate(raw, val_data, val_windows, cfg, autocast, rank, world)
+            train_loss = evaluate(raw, train_data, train_sample, cfg, autocast, rank, world)
+            if not (math.isfinite(val_loss) and math.isfinite(train_loss)):
+                raise RunError(f"the loss became {val_loss} at step {it}: the run diverged; the last good "
+                               f"checkpoint is {ckpt_path}. Lower learning_rate or raise warmup_iters")
+            if val_loss < best_val:
+                best_val, best_iter = val_loss, it
+            row = {"iter": it, "tokens_seen": it * global_batch * cfg.block_size, "lr": lr,
+                   "train_loss": train_loss, "val_loss": val_loss,
+                   "elapsed_s": round(elapsed_before + time.time() - t_start, 3)}
+            # every process's random state (dropout), so a resumed run draws what this one would have
+            rng = [rng_state(device_type)] * world
+            if world > 1:
+                dist.all_gather_object(rng, rng_state(device_type))
+            if master:
+                print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
+                with open(log_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                atomic_save({"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
+                             "model_args": asdict(model_cfg), "config": vars(cfg), "meta": meta,
+                             "iter": it, "best_val_loss": best_val, "best_iter": best_iter,
+                             "elapsed_s": row["elapsed_s"], "train_time_s": train_time, "rng": rng},
+                            ckpt_path)
+            if world > 1:
+                dist.barrier()
+            t_train = t_log = time.time()
+        if it == cfg.max_iters:
+            break
+
+        # one optimisation step over the global batch
+        for micro_step in range(n_micro):
+            first = it * global_batch + rank * per_rank + micro_step * micro
+            x, y = (to_device(t) for t in windows.batch(first, micro))
+            # under DDP, average the gradients across processes only after the last micro-batch
+            sync = micro_step == n_micro - 1 or world == 1
+            with (nullcontext() if sync else model.no_sync()), autocast:
+                _, loss = model(x, y)
+            (loss / n_micro).backward()
+            loss_acc += loss.detach() / n_micro
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(raw_model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        it += 1
+
+        if it % cfg.log_interval == 0:  # the only host sync of the loop, every log_interval steps
+            mean_loss = all_sum([loss_acc.item()], cfg.device)[0] / world / cfg.log_interval
+            loss_acc.zero_()
+            if not math.isfinite(mean_loss):
+                raise RunError(f"the training loss became {mean_loss} before step {it}: the run diverged; "
+                               f"the last good checkpoint is {ckpt_path}. Lower learning_rate or raise warmup_iters")
+            if master:
+                print(f"iter {it}: loss {mean_loss:.4f}, lr {lr:.2e}, {(time.time() - t_log) * 1000 / cfg.log_interval:.0f} ms/step")
+            t_log = time.time()
+
+    if master:
+        rows = read_log(log_path, cfg.max_iters)
+        final = rows[-1]
+        atomic_save({"n_params": n_params, "iters": cfg.max_iters, "final_val_loss": final["val_loss"],
+                     "final_train_loss": final["train_loss"], "best_val_loss": best_val, "best_iter": best_iter,
+                     "tokens_per_sec": cfg.max_iters * global_batch * cfg.block_size / max(train_time, 1e-9),
+                     "elapsed_s": final["elapsed_s"], "config": vars(cfg)},
+                    os.path.join(cfg.out_dir, "summary.json"), text=True)
+        print(f"done: final val loss {final['val_loss']:.4f}, best {best_val:.4f} at step {best_iter}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def main(argv):
+    try:
+        train(SimpleNamespace(**configure(DEFAULTS, argv)))
+    except (ConfigError, DataError, RunError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
