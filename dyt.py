@@ -66,10 +66,10 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x):
-        # the mean of squares in fp32: in bf16 it loses the small activations
-        xf = x.float()
+        # the mean of squares in (at least) fp32: in bf16 it loses the small activations
+        xf = x.to(torch.promote_types(x.dtype, torch.float32))
         y = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * y.type_as(x)
+        return (self.weight * y).type_as(x)
 
 
 def make_norm(kind, dim, bias=False, alpha_init=0.5, eps=None):

@@ -169,9 +169,9 @@ def atomic_save(obj, path, text=False):
     os.replace(tmp, path)
 
 
-def load_checkpoint(path, device):
+def load_checkpoint(path, device, hint="check out_dir"):
     if not os.path.exists(path):
-        raise RunError(f"init_from=resume but there is no checkpoint at {path}: start with init_from=scratch")
+        raise RunError(f"there is no checkpoint at {path}: {hint}")
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
@@ -249,7 +249,7 @@ def train(cfg):
     start_iter, best_val, best_iter, elapsed_before, train_time = 0, float("inf"), 0, 0.0, 0.0
     log_rows = []
     if cfg.init_from == "resume":
-        ckpt = load_checkpoint(ckpt_path, cfg.device)
+        ckpt = load_checkpoint(ckpt_path, cfg.device, hint="start with init_from=scratch")
         if ckpt["model_args"] != asdict(model_cfg):
             changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != asdict(model_cfg).get(k))
             raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")

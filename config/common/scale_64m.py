@@ -1,0 +1,7 @@
+# 64M parameters (63.52M counted with the tied embedding once and no position table)
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 3e-4

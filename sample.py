@@ -1,0 +1,62 @@
+"""
+Sample text from a trained model.
+
+    python sample.py --out_dir=out/micro/dyt_1_s1337 --start="ROMEO:" --num_samples=3 --max_new_tokens=200
+
+Decodes with the tokenizer the model was trained with (bytes or GPT-2 BPE), recorded in its checkpoint.
+--start may also be FILE:path to read the prompt from a file.
+"""
+
+import os
+import sys
+from types import SimpleNamespace
+
+import torch
+
+from configurator import ConfigError, configure
+from model import ModelConfig, build_model
+from prepare_data import Tokenizer
+from train import RunError, load_checkpoint
+
+DEFAULTS = {
+    "out_dir": "out",          # the run folder holding ckpt.pt
+    "start": "\n",             # the prompt
+    "num_samples": 3,
+    "max_new_tokens": 200,
+    "temperature": 0.8,        # < 1 sharpens the distribution, > 1 flattens it
+    "top_k": 200,              # sample among the k most likely tokens only (None = all)
+    "seed": 1337,
+    "device": "cpu",
+}
+
+
+def main(argv):
+    cfg = SimpleNamespace(**configure(DEFAULTS, argv))
+    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"), cfg.device)
+    model = build_model(ModelConfig(**ckpt["model_args"]))
+    model.load_state_dict(ckpt["model"])
+    model.eval().to(cfg.device)
+    tokenizer = Tokenizer(ckpt["meta"]["tokenizer"])
+
+    prompt = cfg.start
+    if prompt.startswith("FILE:"):
+        with open(prompt[5:], encoding="utf-8") as f:
+            prompt = f.read()
+    ids = tokenizer.encode(prompt)
+    if not ids:
+        raise ConfigError("--start is empty: give at least one character of prompt")
+    torch.manual_seed(cfg.seed)
+    x = torch.tensor([ids], dtype=torch.long, device=cfg.device)
+    for _ in range(cfg.num_samples):
+        y = model.generate(x, cfg.max_new_tokens, temperature=cfg.temperature, top_k=cfg.top_k)
+        # ids past the tokenizer's vocabulary are padding rows of the embedding, never seen in training
+        print(tokenizer.decode([i for i in y[0].tolist() if i < tokenizer.vocab_size]))
+        print("---------------")
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except (ConfigError, RunError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,91 @@
+"""The norm layers do what the papers say they do."""
+
+import pytest
+import torch
+
+from dyt import DyT, HardTanhNorm, LayerNorm, RMSNorm, make_norm, watch_norms
+
+
+def test_dyt_at_init_is_tanh_of_alpha_x():
+    torch.manual_seed(0)
+    x = torch.randn(4, 7, 16)
+    for alpha in (0.5, 2.0):
+        assert torch.equal(DyT(16, alpha_init=alpha)(x), torch.tanh(alpha * x))
+
+
+def test_dyt_applies_weight_and_bias_per_channel():
+    torch.manual_seed(0)
+    norm = DyT(8, alpha_init=1.5, bias=True)
+    with torch.no_grad():
+        norm.weight.copy_(torch.arange(8.0))
+        norm.bias.copy_(-torch.arange(8.0))
+    x = torch.randn(3, 8)
+    assert torch.allclose(norm(x), torch.arange(8.0) * torch.tanh(1.5 * x) - torch.arange(8.0))
+    assert norm.alpha.shape == (1,) and DyT(8).bias is None
+
+
+def test_hardtanh_clips_at_one():
+    x = torch.tensor([[-3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 7.0]])
+    assert torch.equal(HardTanhNorm(7)(x), torch.tensor([[-1.0, -1.0, -0.5, 0.0, 0.25, 1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("make", [lambda: DyT(6, alpha_init=0.7, bias=True), lambda: HardTanhNorm(6),
+                                  lambda: RMSNorm(6), lambda: LayerNorm(6, bias=True)])
+def test_gradients_match_finite_differences(make):
+    torch.manual_seed(0)
+    norm = make().double()
+    with torch.no_grad():  # move parameters off their init so every term of the gradient matters
+        for p in norm.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x = torch.randn(3, 6, dtype=torch.float64)
+    x = x + 0.05 * torch.sign(x)  # keep HardTanh's inputs off its kinks at +-1 ... mostly
+    x[(x.abs() - 1).abs() < 0.05] = 0.3
+    x.requires_grad_(True)
+    params = tuple(norm.parameters())
+
+    def f(x, *ps):
+        return torch.func.functional_call(norm, dict(zip([n for n, _ in norm.named_parameters()], ps)), (x,))
+
+    assert torch.autograd.gradcheck(f, (x, *params))
+
+
+def test_layernorm_matches_torch():
+    torch.manual_seed(0)
+    x = torch.randn(5, 32)
+    assert torch.allclose(LayerNorm(32, bias=True)(x), torch.nn.LayerNorm(32, eps=1e-5)(x), atol=1e-6)
+    assert LayerNorm(32, bias=False).bias is None
+
+
+def test_rmsnorm_normalises_in_fp32_for_bf16_input():
+    torch.manual_seed(0)
+    x = torch.randn(4, 64) * 1e-3  # tiny activations: squaring them in bf16 loses precision
+    ref = x / x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
+    out = RMSNorm(64)(x.bfloat16())
+    assert out.dtype == torch.bfloat16
+    assert (out.float() - ref).abs().max() < 1e-2  # bf16 rounding of input and output only
+    assert torch.allclose(RMSNorm(64)(x), ref, atol=1e-5)
+
+
+def test_make_norm_kinds_and_unknown_kind():
+    assert isinstance(make_norm("dyt", 8, alpha_init=3.0), DyT) and make_norm("dyt", 8, alpha_init=3.0).alpha.item() == 3.0
+    assert isinstance(make_norm("identity", 8), torch.nn.Identity)
+    with pytest.raises(ValueError, match="layernorm, rmsnorm, dyt, hardtanh, identity"):
+        make_norm("batchnorm", 8)
+
+
+def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(DyT(16, alpha_init=2.0), torch.nn.Linear(16, 16), HardTanhNorm(16), RMSNorm(16))
+    x = torch.randn(8, 16) * 1.5
+    before = model(x)
+    with watch_norms(model, threshold=2.0) as stats:
+        during = model(x)
+    assert torch.equal(before, during) and torch.equal(model(x), before)
+    h = model[1](model[0](x))
+    expected = {"0": (2.0 * x).abs().gt(2.0).float().mean().item(), "2": h.abs().gt(1.0).float().mean().item()}
+    assert stats.saturation() == pytest.approx(expected)
+    pooled = ((2.0 * x).abs().gt(2.0).sum() + h.abs().gt(1.0).sum()).item() / (2 * x.numel())
+    assert stats.pooled_saturation() == pytest.approx(pooled)
+    assert 0 < pooled < 1
+    assert stats.std()["0"] == pytest.approx(x.double().std(unbiased=False).item(), rel=1e-9)
+    assert set(stats.std()) == {"0", "2", "3"}  # RMSNorm's input std is watched; it does not saturate

@@ -1,0 +1,76 @@
+"""train.py end to end on a CPU: it learns, resumes exactly, splits over processes, and says what is wrong."""
+
+import json
+import os
+
+import pytest
+
+from conftest import TINY, read_log, run
+
+
+def train(data_dir, out_dir, *args, **kw):
+    return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+
+
+def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):
+    out = tmp_path / "run"
+    p = train(data_dir, out, "--max_iters=30", "--eval_interval=10", "--learning_rate=3e-3")
+    log = read_log(out)
+    assert [r["iter"] for r in log] == [0, 10, 20, 30]
+    assert log[-1]["val_loss"] < log[0]["val_loss"] - 1.0  # from ln(256) = 5.5 toward byte-level text
+    assert log[-1]["train_loss"] < log[0]["train_loss"] - 1.0
+    assert log[-1]["tokens_seen"] == 30 * 8 * 32
+    for key in ("iter", "tokens_seen", "lr", "train_loss", "val_loss", "elapsed_s"):
+        assert key in log[-1]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["final_val_loss"] == log[-1]["val_loss"] and summary["iters"] == 30
+    assert summary["best_val_loss"] == min(r["val_loss"] for r in log)
+    assert summary["n_params"] > 0 and summary["tokens_per_sec"] > 0 and summary["config"]["n_layer"] == 2
+    assert "done: final val loss" in p.stdout
+    assert sorted(os.listdir(out)) == ["ckpt.pt", "log.jsonl", "summary.json"]
+
+
+def test_resume_gives_the_same_losses_as_an_uninterrupted_run(data_dir, tmp_path):
+    common = ["--eval_interval=10", "--dropout=0.1", "--seed=7"]  # dropout: the random state must resume too
+    train(data_dir, tmp_path / "full", "--max_iters=40", *common)
+    train(data_dir, tmp_path / "cut", "--max_iters=20", *common)
+    train(data_dir, tmp_path / "cut", "--max_iters=40", "--init_from=resume", *common)
+    full, cut = read_log(tmp_path / "full"), read_log(tmp_path / "cut")
+    assert [r["iter"] for r in cut] == [0, 10, 20, 30, 40]
+    for a, b in zip(full, cut):
+        assert (a["val_loss"], a["train_loss"]) == (b["val_loss"], b["train_loss"])
+
+
+def test_two_processes_equal_one_process_with_doubled_accumulation(data_dir, tmp_path):
+    # batch_size 4 x 2 micro-batches: one process runs both, two processes run one each
+    common = ["--max_iters=20", "--eval_interval=2", "--batch_size=4", "--gradient_accumulation_steps=2",
+              "--dropout=0.0"]
+    train(data_dir, tmp_path / "one", *common)
+    train(data_dir, tmp_path / "two", *common, torchrun=2)
+    one, two = read_log(tmp_path / "one"), read_log(tmp_path / "two")
+    assert len(one) == len(two) == 11
+    assert one[-1]["val_loss"] < one[0]["val_loss"] - 0.3  # it trained, so the comparison means something
+    for a, b in zip(one, two):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and abs(a["train_loss"] - b["train_loss"]) < 1e-5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch_sise=4"], "unknown config key 'batch_sise' in the command line (did you mean batch_size"),
+    (["--dataset=wikitext103"], "run `python prepare_data.py wikitext103` first"),
+    (["--train_tokens=99_000_000"], "train_tokens=99,000,000 is larger than the 1,003,854 tokens"),
+])
+def test_bad_input_gets_one_clear_line(data_dir, tmp_path, args, message):
+    p = train(data_dir, tmp_path / "bad", *args, expect_ok=False)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [f"error: {p.stderr.strip()[7:]}"]  # one line, no traceback
+    assert message in p.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_sample_prints_text_from_a_trained_checkpoint(data_dir, tmp_path):
+    train(data_dir, tmp_path / "run", "--max_iters=20", "--eval_interval=20", "--learning_rate=3e-3")
+    p = run("sample.py", f"--out_dir={tmp_path / 'run'}", "--start=ROMEO:", "--num_samples=2", "--max_new_tokens=50")
+    samples = p.stdout.split("---------------\n")
+    assert len(samples) == 3 and samples[-1] == ""
+    for s in samples[:2]:
+        assert s.startswith("ROMEO:") and len(s.encode()) >= len("ROMEO:") + 40
