@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from configurator import ConfigError, configure
 from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
 from model import ModelConfig, build_model
+from probes import collapsed, probe_norms
 
 # -----------------------------------------------------------------------------
 # defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
@@ -203,6 +204,23 @@ def check_out_dir(cfg):
                            f"or pass --overwrite=True to start again from scratch")
 
 
+def summarise(log, model, train_tokens):
+    """summary.json's numbers, all read off the log: final and best losses, saturation, collapse."""
+    final = log[-1]
+    best = min(log, key=lambda r: r["val_loss"])
+    best_full = min(log, key=lambda r: r["val_loss_full"])
+    n_params = model.num_params()
+    alpha_init = {name: m.alpha_init for name, m in model.named_modules() if hasattr(m, "alpha_init")}
+    return {"n_params": n_params, "train_tokens": train_tokens, "T_over_P": train_tokens / n_params,
+            "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
+            "final_val_loss_full": final["val_loss_full"],
+            "best_val_loss": best["val_loss"], "best_iter": best["iter"],
+            "best_val_loss_full": best_full["val_loss_full"], "best_iter_full": best_full["iter"],
+            "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == 500), None),
+            "final_saturation": final["saturation"],
+            "collapsed": collapsed(log, alpha_init), "elapsed_s": final["elapsed_s"]}
+
+
 def train(cfg):
     resolve_system(cfg)
     rank, world = setup_distributed(cfg)
@@ -232,8 +250,14 @@ def train(cfg):
     val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
     windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
     val_windows = eval_windows(val_data, cfg.block_size)
-    # train loss is measured like val loss, on a fixed sample of the budget of the same size
-    train_sample = spread(eval_windows(train_data, cfg.block_size), len(val_windows))
+    # the paper's validation prefix differs per budget; the whole split makes budgets comparable
+    val_full = load_tokens(cfg.data_dir, cfg.dataset, "val", None, cfg.vocab_size) if cfg.val_tokens else None
+    val_full_windows = eval_windows(val_full, cfg.block_size) if cfg.val_tokens else None
+    # train loss is measured like val loss, on a fixed sample of the budget of the same size;
+    # the norm probes look at one micro-batch of fixed windows spread over the budget
+    train_windows = eval_windows(train_data, cfg.block_size)
+    train_sample = spread(train_windows, len(val_windows))
+    probe_x = eval_batch(train_data, spread(train_windows, cfg.batch_size), cfg.block_size)[0].to(cfg.device)
 
     # model and optimiser
     model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS if hasattr(cfg, k)})
@@ -246,7 +270,7 @@ def train(cfg):
 
     ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
     log_path = os.path.join(cfg.out_dir, "log.jsonl")
-    start_iter, best_val, best_iter, elapsed_before, train_time = 0, float("inf"), 0, 0.0, 0.0
+    start_iter, elapsed_before, train_time = 0, 0.0, 0.0
     log_rows = []
     if cfg.init_from == "resume":
         ckpt = load_checkpoint(ckpt_path, cfg.device, hint="start with init_from=scratch")
@@ -258,7 +282,7 @@ def train(cfg):
         torch.set_rng_state(ckpt["rng"][rank]["cpu"].cpu())
         if device_type == "cuda":
             torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"].cpu())
-        start_iter, best_val, best_iter = ckpt["iter"], ckpt["best_val_loss"], ckpt["best_iter"]
+        start_iter = ckpt["iter"]
         elapsed_before, train_time = ckpt["elapsed_s"], ckpt["train_time_s"]
         log_rows = read_log(log_path, start_iter)
     elif cfg.init_from == "scratch":
@@ -278,9 +302,8 @@ def train(cfg):
     model = torch.compile(raw_model) if cfg.compile else raw_model
     if world > 1:
         model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if device_type == "cuda" else None)
-    n_params = raw_model.num_params()
     if master:
-        print(f"{cfg.arch} {cfg.norm}: {n_params / 1e6:.2f}M parameters, {len(train_data):,} training tokens, "
+        print(f"{cfg.arch} {cfg.norm}: {raw_model.num_params() / 1e6:.2f}M parameters, {len(train_data):,} training tokens, "
               f"{global_batch} x {cfg.block_size} tokens per step over {world} process(es) on {cfg.device}")
 
     def to_device(t):
@@ -304,11 +327,12 @@ def train(cfg):
             if not (math.isfinite(val_loss) and math.isfinite(train_loss)):
                 raise RunError(f"the loss became {val_loss} at step {it}: the run diverged; the last good "
                                f"checkpoint is {ckpt_path}. Lower learning_rate or raise warmup_iters")
-            if val_loss < best_val:
-                best_val, best_iter = val_loss, it
             row = {"iter": it, "tokens_seen": it * global_batch * cfg.block_size, "lr": lr,
                    "train_loss": train_loss, "val_loss": val_loss,
-                   "elapsed_s": round(elapsed_before + time.time() - t_start, 3)}
+                   "val_loss_full": evaluate(raw, val_full, val_full_windows, cfg, autocast, rank, world)
+                   if cfg.val_tokens else val_loss}
+            row.update(probe_norms(raw, probe_x, autocast))
+            row["elapsed_s"] = round(elapsed_before + time.time() - t_start, 3)
             # every process's random state (dropout), so a resumed run draws what this one would have
             rng = [rng_state(device_type)] * world
             if world > 1:
@@ -319,8 +343,7 @@ def train(cfg):
                     f.write(json.dumps(row) + "\n")
                 atomic_save({"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
                              "model_args": asdict(model_cfg), "config": vars(cfg), "meta": meta,
-                             "iter": it, "best_val_loss": best_val, "best_iter": best_iter,
-                             "elapsed_s": row["elapsed_s"], "train_time_s": train_time, "rng": rng},
+                             "iter": it, "elapsed_s": row["elapsed_s"], "train_time_s": train_time, "rng": rng},
                             ckpt_path)
             if world > 1:
                 dist.barrier()
@@ -355,14 +378,12 @@ def train(cfg):
             t_log = time.time()
 
     if master:
-        rows = read_log(log_path, cfg.max_iters)
-        final = rows[-1]
-        atomic_save({"n_params": n_params, "iters": cfg.max_iters, "final_val_loss": final["val_loss"],
-                     "final_train_loss": final["train_loss"], "best_val_loss": best_val, "best_iter": best_iter,
-                     "tokens_per_sec": cfg.max_iters * global_batch * cfg.block_size / max(train_time, 1e-9),
-                     "elapsed_s": final["elapsed_s"], "config": vars(cfg)},
-                    os.path.join(cfg.out_dir, "summary.json"), text=True)
-        print(f"done: final val loss {final['val_loss']:.4f}, best {best_val:.4f} at step {best_iter}")
+        summary = summarise(read_log(log_path, cfg.max_iters), raw_model, len(train_data))
+        summary["tokens_per_sec"] = cfg.max_iters * global_batch * cfg.block_size / max(train_time, 1e-9)
+        summary["config"] = vars(cfg)
+        atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
+        print(f"done: final val loss {summary['final_val_loss']:.4f}, "
+              f"best {summary['best_val_loss']:.4f} at step {summary['best_iter']}")
     if dist.is_initialized():
         dist.destroy_process_group()
 

@@ -1,0 +1,9 @@
+# Llama with DyT (alpha_0 = 2.0), 64M-sized (dim 512), 1M tokens (arXiv 2604.23434, reference/paper_cells.json).
+# Paper, final-step val loss: RMSNorm 9.355, DyT 6.954.
+from config.common.regime import *
+from config.common.scale_64m import *
+from config.common.budget_1m import *
+from config.common.llama import *
+
+norm = "dyt"
+out_dir = "out/llama_dyt_64m_1m"

@@ -1,0 +1,9 @@
+# Llama with RMSNorm, 124M-sized (dim 768), 118M tokens (arXiv 2604.23434, reference/paper_cells.json).
+# The paper reports no figure for this cell.
+from config.common.regime import *
+from config.common.scale_124m import *
+from config.common.budget_118m import *
+from config.common.llama import *
+
+norm = "rmsnorm"
+out_dir = "out/llama_vanilla_124m_118m"

@@ -1,0 +1,9 @@
+# Llama with RMSNorm, 124M-sized (dim 768), 1M tokens (arXiv 2604.23434, reference/paper_cells.json).
+# Paper, final-step val loss: RMSNorm 9.134, DyT 8.483.
+from config.common.regime import *
+from config.common.scale_124m import *
+from config.common.budget_1m import *
+from config.common.llama import *
+
+norm = "rmsnorm"
+out_dir = "out/llama_vanilla_124m_1m"

@@ -1,0 +1,131 @@
+"""Every regime config matches the paper's protocol, and every family of the grid runs and probes on a CPU."""
+
+import glob
+import json
+import math
+import os
+import re
+
+import pytest
+import torch
+
+import train
+from conftest import REPO, read_log, run
+from configurator import configure
+from model import ModelConfig, build_model
+from probes import collapsed
+
+with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
+    PAPER = json.load(f)
+PROTOCOL, SCALES = PAPER["protocol"], PAPER["scales"]
+BUDGETS = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000, "118m": None}
+
+
+def expected_names():
+    names = [f"{norm}_{c['scale']}_{c['tokens']}" for c in PAPER["cells"] for norm in ("vanilla", "dyt")]
+    names += [f"hardtanh_64m_{b}" for b in ("1m", "10m", "118m")] + [f"rmsnorm_64m_{b}" for b in ("1m", "118m")]
+    names += [f"dyt_64m_{b}_alpha{a}" for b in ("118m", "1m") for a in ("0.5", "1", "3")]
+    names += [f"vanilla_64m_118m_dropout{p}" for p in ("0.1", "0.3", "0.5")]
+    names += [f"llama_{n}_{s}_{b}" for n in ("vanilla", "dyt") for s in ("64m", "124m") for b in ("1m", "118m")]
+    names += [f"llama_dyt_64m_118m_{a}" for a in ("norope", "mha", "gelu")]
+    return names
+
+
+def test_every_listed_config_exists_and_nothing_else():
+    present = {os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "config", "*.py"))}
+    assert len(expected_names()) == 55
+    assert present == set(expected_names())
+
+
+NAME = re.compile(r"^(?:(llama)_)?(vanilla|dyt|hardtanh|rmsnorm)_([\d.]+[mb])_(\d+m)(?:_(alpha|dropout|norope|mha|gelu)([\d.]*))?$")
+
+
+@pytest.mark.parametrize("name", expected_names())
+def test_config_matches_the_paper(name):
+    cfg = configure(train.DEFAULTS, [os.path.join(REPO, "config", f"{name}.py")])
+    llama, norm, scale, budget, variant, value = NAME.match(name).groups()
+    s = SCALES[scale]
+    # the protocol
+    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == PROTOCOL["steps"]
+    assert cfg["block_size"] == PROTOCOL["block_size"] and cfg["vocab_size"] == PROTOCOL["vocab_size"]
+    assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == PROTOCOL["tokens_per_step"]
+    assert (cfg["batch_size"], cfg["gradient_accumulation_steps"]) == (s["batch_size"], s["grad_accum"])
+    assert cfg["learning_rate"] == PROTOCOL["lr"][scale]
+    assert (cfg["warmup_iters"], cfg["lr_decay_iters"], cfg["min_lr"]) == (2000, 600_000, 6e-5)
+    assert (cfg["beta1"], cfg["beta2"], cfg["weight_decay"], cfg["grad_clip"]) == (0.9, 0.95, 0.1, 1.0)
+    assert cfg["eval_interval"] == 500 and cfg["bias"] is False
+    assert cfg["dropout"] == (float(value) if variant == "dropout" else 0.0)
+    assert cfg["alpha_init"] == (float(value) if variant == "alpha" else 2.0)
+    # the scale and the budget
+    assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == (s["n_layer"], s["n_head"], s["n_embd"])
+    assert cfg["train_tokens"] == BUDGETS[budget]
+    assert cfg["val_tokens"] == (max(10_000, BUDGETS[budget] // 100) if BUDGETS[budget] else None)
+    # the model
+    vanilla = "rmsnorm" if llama else "layernorm"
+    assert cfg["norm"] == (vanilla if norm == "vanilla" else norm)
+    assert cfg["arch"] == ("llama" if llama else "gpt")
+    if llama:
+        assert cfg["rope"] == (variant != "norope")
+        assert cfg["n_kv_head"] == (None if variant == "mha" else 4)
+        assert cfg["activation"] == ("gelu" if variant == "gelu" else "swiglu")
+    else:
+        assert cfg["activation"] == "gelu" and cfg["n_kv_head"] is None
+        with torch.device("meta"):
+            model = build_model(ModelConfig(**{k: cfg[k] for k in train.MODEL_KEYS if k in cfg}))
+        assert abs(model.num_params() / s["params"] - 1) < 0.005
+    assert cfg["out_dir"] == f"out/{name}"
+
+
+# --- the collapse rule, on synthetic logs ---------------------------------------------------------
+
+def fake_log(val_losses, alphas):
+    return [{"iter": 500 * i, "val_loss": v, "alpha": {"ln_f": a}} for i, (v, a) in enumerate(zip(val_losses, alphas))]
+
+
+def test_collapse_rule():
+    stuck = fake_log([10.8, 7.6, 7.46, 7.45, 7.44], [2.0, 2.01, 2.02, 2.02, 2.03])
+    assert collapsed(stuck, {"ln_f": 2.0})
+    learning_alpha_frozen = fake_log([10.8, 7.0, 6.0, 5.5, 5.0], [2.0, 2.0, 2.0, 2.0, 2.0])
+    assert not collapsed(learning_alpha_frozen, {"ln_f": 2.0})  # still improving
+    plateau_alpha_moved = fake_log([10.8, 4.4, 4.35, 4.33, 4.32], [2.0, 1.5, 1.3, 1.2, 1.1])
+    assert not collapsed(plateau_alpha_moved, {"ln_f": 2.0})  # converged, not collapsed
+    assert not collapsed([{"iter": 0, "val_loss": 9.0}, {"iter": 500, "val_loss": 9.0}, {"iter": 1000, "val_loss": 9.0}], {})
+    assert not collapsed(stuck[:2], {"ln_f": 2.0})  # too short to tell
+
+
+# --- one tiny cell of each family through train.py -----------------------------------------------
+
+SHRINK = ["--dataset=shakespeare_byte", "--vocab_size=256", "--n_layer=2", "--n_head=4", "--n_embd=64",
+          "--block_size=32", "--batch_size=8", "--gradient_accumulation_steps=1", "--max_iters=20",
+          "--eval_interval=10", "--train_tokens=50_000", "--val_tokens=4096", "--learning_rate=3e-3",
+          "--warmup_iters=5"]
+FAMILIES = ["dyt_64m_1m", "vanilla_64m_1m", "hardtanh_64m_1m", "rmsnorm_64m_1m", "llama_dyt_64m_1m",
+            "llama_vanilla_64m_1m", "llama_dyt_64m_118m_norope"]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
+    out = tmp_path / name
+    run("train.py", f"config/{name}.py", *SHRINK, f"--data_dir={data_dir}", f"--out_dir={out}")
+    log = read_log(out)
+    summary = json.loads((out / "summary.json").read_text())
+    n_layer = 2
+    for row in log:
+        assert math.isfinite(row["val_loss_full"]) and math.isfinite(row["train_loss"])
+        assert len(row["norm_std"]) == 2 * n_layer + 1 and all(v > 0 for v in row["norm_std"].values())
+    last = log[-1]
+    if "dyt" in name or "hardtanh" in name:
+        assert 0.0 <= last["saturation"] <= 1.0
+        assert len(last["saturation_layers"]) == 2 * n_layer + 1
+    else:
+        assert last["saturation"] is None and "saturation_layers" not in last
+    if "dyt" in name:
+        assert len(last["alpha"]) == 2 * n_layer + 1  # ln_1, ln_2 per block and ln_f
+        assert any(abs(a - 2.0) > 1e-4 for a in last["alpha"].values())  # alpha is trained
+    else:
+        assert "alpha" not in last
+    assert summary["final_val_loss_full"] == last["val_loss_full"]
+    assert summary["best_val_loss_full"] == min(r["val_loss_full"] for r in log)
+    assert summary["T_over_P"] == pytest.approx(50_000 / summary["n_params"])
+    assert summary["final_saturation"] == last["saturation"] and summary["saturation_at_500"] is None
+    assert summary["collapsed"] in (True, False) and summary["final_train_loss"] == last["train_loss"]
