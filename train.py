@@ -196,6 +196,14 @@ def read_log(path, up_to_iter):
     return rows
 
 
+def diverged(cfg, master, what):
+    """Mark the run as diverged (report.py lists it apart) and say so; the last checkpoint stays good."""
+    if master:
+        atomic_save({"reason": what}, os.path.join(cfg.out_dir, "diverged.json"), text=True)
+    return RunError(f"{what}: the run diverged. The last good checkpoint is {os.path.join(cfg.out_dir, 'ckpt.pt')}; "
+                    f"lower learning_rate or raise warmup_iters")
+
+
 def check_out_dir(cfg):
     """Refuse to start from scratch where a finished or resumable run already is."""
     for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
@@ -292,7 +300,8 @@ def train(cfg):
         raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
     if master:
         os.makedirs(cfg.out_dir, exist_ok=True)
-        for name in ("summary.json",) if cfg.init_from == "resume" else ("summary.json", "ckpt.pt"):
+        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt",))
+        for name in stale:
             if os.path.exists(os.path.join(cfg.out_dir, name)):
                 os.remove(os.path.join(cfg.out_dir, name))
         with open(log_path + ".tmp", "w") as f:  # the log as of the checkpoint
@@ -325,8 +334,7 @@ def train(cfg):
             val_loss = evaluate(raw, val_data, val_windows, cfg, autocast, rank, world)
             train_loss = evaluate(raw, train_data, train_sample, cfg, autocast, rank, world)
             if not (math.isfinite(val_loss) and math.isfinite(train_loss)):
-                raise RunError(f"the loss became {val_loss} at step {it}: the run diverged; the last good "
-                               f"checkpoint is {ckpt_path}. Lower learning_rate or raise warmup_iters")
+                raise diverged(cfg, master, f"the validation loss became {val_loss} at step {it}")
             row = {"iter": it, "tokens_seen": it * global_batch * cfg.block_size, "lr": lr,
                    "train_loss": train_loss, "val_loss": val_loss,
                    "val_loss_full": evaluate(raw, val_full, val_full_windows, cfg, autocast, rank, world)
@@ -371,8 +379,7 @@ def train(cfg):
             mean_loss = all_sum([loss_acc.item()], cfg.device)[0] / world / cfg.log_interval
             loss_acc.zero_()
             if not math.isfinite(mean_loss):
-                raise RunError(f"the training loss became {mean_loss} before step {it}: the run diverged; "
-                               f"the last good checkpoint is {ckpt_path}. Lower learning_rate or raise warmup_iters")
+                raise diverged(cfg, master, f"the training loss became {mean_loss} before step {it}")
             if master:
                 print(f"iter {it}: loss {mean_loss:.4f}, lr {lr:.2e}, {(time.time() - t_log) * 1000 / cfg.log_interval:.0f} ms/step")
             t_log = time.time()

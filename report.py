@@ -1,0 +1,365 @@
+"""
+Turn a folder of runs into the regime paper's tables and figures.
+
+    python report.py out/            # writes out/report.md and out/*.png
+
+Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). A run folder is
+named <config stem>_s<seed>, and a stem reads [llama_]<method>_<scale>_<budget>[_<variant>], e.g.
+dyt_64m_1m, llama_dyt_64m_118m_mha, vanilla_micro_8k. Cells are (arch, scale, budget); "vanilla" is
+the architecture's usual norm (LayerNorm for GPT-2, RMSNorm for Llama).
+
+The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
+method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
+validation prefix and on the whole validation split. The paper's figures come from
+reference/paper_cells.json, shipped with this repo.
+"""
+
+import glob
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: files only
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "reference", "paper_cells.json")) as f:
+    PAPER = json.load(f)
+THRESHOLD = 0.43  # the paper's rule: predict "DyT helps" iff its saturation > 0.43
+MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
+            ("best_val_loss", "Best checkpoint: the author's later caveat"),
+            ("final_val_loss_full", "Final step, whole validation split"),
+            ("best_val_loss_full", "Best checkpoint, whole validation split")]
+
+
+# -----------------------------------------------------------------------------
+# Reading runs
+
+def parse_stem(stem):
+    """(arch, method, scale, budget, variant) from a config stem, or None if it is not a grid name."""
+    parts = stem.split("_")
+    arch = "llama" if parts[0] == "llama" else "gpt"
+    parts = parts[1:] if arch == "llama" else parts
+    if len(parts) < 3:
+        return None
+    return arch, parts[0], parts[1], parts[2], "_".join(parts[3:])
+
+
+def load_runs(out):
+    """(finished runs, [(name, why) for runs left out])."""
+    runs, left_out = [], []
+    for run_dir in sorted(glob.glob(os.path.join(out, "*", ""))):
+        name = os.path.basename(run_dir.rstrip("/"))
+        if not os.path.exists(os.path.join(run_dir, "log.jsonl")):
+            continue  # not a run folder
+        diverged = os.path.join(run_dir, "diverged.json")
+        if os.path.exists(diverged):
+            with open(diverged) as f:
+                left_out.append((name, "diverged: " + json.load(f)["reason"]))
+            continue
+        if not os.path.exists(os.path.join(run_dir, "summary.json")):
+            left_out.append((name, "unfinished"))
+            continue
+        with open(os.path.join(run_dir, "summary.json")) as f:
+            run = json.load(f)
+        with open(os.path.join(run_dir, "log.jsonl")) as f:
+            run["log"] = [json.loads(line) for line in f if line.strip()]
+        run["name"], run["stem"] = name, re.sub(r"_s\d+$", "", name)
+        run["seed"] = run["config"]["seed"]
+        run["key"] = parse_stem(run["stem"])
+        runs.append(run)
+    return runs, left_out
+
+
+def group(runs):
+    """{(arch, scale, budget): {method label: [runs]}}, and the scale and budget orders."""
+    cells = defaultdict(lambda: defaultdict(list))
+    size, tokens = defaultdict(list), defaultdict(list)
+    for r in runs:
+        if r["key"] is None:
+            continue
+        arch, method, scale, budget, variant = r["key"]
+        cells[(arch, scale, budget)][method + ("_" + variant if variant else "")].append(r)
+        size[scale].append(r["n_params"])
+        tokens[budget].append(r["train_tokens"])
+    scales = sorted(size, key=lambda s: np.mean(size[s]))
+    budgets = sorted(tokens, key=lambda b: np.mean(tokens[b]))
+    order = {k: (k[0], scales.index(k[1]), budgets.index(k[2])) for k in cells}
+    return dict(sorted(cells.items(), key=lambda kv: order[kv[0]])), scales, budgets
+
+
+# -----------------------------------------------------------------------------
+# The paper's numbers
+
+def paper_delta(arch, scale, budget):
+    """The paper's final-step Δ% of DyT against vanilla for a cell, or None."""
+    if arch == "gpt":
+        cell = next((c for c in PAPER["cells"] if (c["scale"], c["tokens"]) == (scale, budget)), None)
+        return cell and cell["delta_pct"]
+    iv = PAPER["interventions"]
+    pair = {("64m", "1m"): iv["llama_64m"]["1m"], ("64m", "118m"): iv["llama_64m"]["118m"],
+            ("124m", "1m"): iv["llama_124m_1m"]}.get((scale, budget))
+    return pair and 100 * (pair["dyt"] - pair["vanilla"]) / pair["vanilla"]
+
+
+def paper_value(arch, method, scale, budget):
+    """The paper's final-step val loss for a variant (hardtanh, rmsnorm, alpha, dropout, ablation), or None."""
+    iv = PAPER["interventions"]
+    if scale != "64m":
+        return None
+    base, _, variant = method.partition("_")
+    if arch == "llama":
+        ablation = {"norope": "no_rope", "mha": "mha_instead_of_gqa", "gelu": "gelu_mlp_instead_of_swiglu"}
+        return iv["llama_dyt_64m_118m_ablation"].get(ablation.get(variant)) if budget == "118m" else None
+    if method == "hardtanh":
+        return iv["hardtanh_64m"].get(budget)
+    if method == "rmsnorm":
+        return iv["rmsnorm_64m_2seeds"].get(budget)
+    if base == "dyt" and variant.startswith("alpha"):
+        sweep = {"118m": iv["dyt_alpha_sweep_64m_118m"], "1m": iv["dyt_alpha_sweep_64m_1m_2seeds"]}.get(budget, {})
+        return sweep.get(f"{float(variant[5:]):.1f}")
+    if base == "vanilla" and variant.startswith("dropout") and budget == "118m":
+        return iv["vanilla_dropout_64m_118m"].get(variant[7:])
+    return None
+
+
+# -----------------------------------------------------------------------------
+# Tables
+
+def fmt(x, spec="+.1f", none="—"):
+    return none if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
+
+
+def delta(vanilla, other, measure):
+    """(Δ% of the means, paired t-test p over matching seeds)."""
+    a = np.mean([r[measure] for r in vanilla])
+    b = np.mean([r[measure] for r in other])
+    by_seed = {r["seed"]: r[measure] for r in vanilla}
+    pairs = [(by_seed[r["seed"]], r[measure]) for r in other if r["seed"] in by_seed]
+    test = paired_t_test([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else None
+    return 100 * (b - a) / a, test and float(test[1])
+
+
+def flags(runs):
+    n = sum(bool(r["collapsed"]) for r in runs)
+    return f" ⚠ {n}/{len(runs)} collapsed" if n else ""
+
+
+def regime_table(cells, measure):
+    lines = ["| arch | scale | budget | T/P | vanilla | DyT | Δ% | p (paired t) | paper Δ% (final) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (arch, scale, budget), methods in cells.items():
+        van, dyt = methods.get("vanilla", []), methods.get("dyt", [])
+        if not (van or dyt):
+            continue
+        tp = np.mean([r["T_over_P"] for r in van + dyt])
+        d, p = delta(van, dyt, measure) if van and dyt else (None, None)
+        lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {mean_std([r[measure] for r in van])}{flags(van)} "
+                     f"| {mean_std([r[measure] for r in dyt])}{flags(dyt)} | {fmt(d)} | {fmt(p, '.3f')} "
+                     f"| {fmt(paper_delta(arch, scale, budget))} |")
+    return lines
+
+
+def variants_table(cells):
+    lines = ["| arch | scale | budget | method | final | Δ% vs vanilla | best | Δ% vs vanilla | paper (final) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (arch, scale, budget), methods in cells.items():
+        van = methods.get("vanilla", [])
+        for method, runs in methods.items():
+            if method in ("vanilla", "dyt"):
+                continue
+            cols = []
+            for measure in ("final_val_loss", "best_val_loss"):
+                d = delta(van, runs, measure)[0] if van else None
+                cols += [mean_std([r[measure] for r in runs]) + flags(runs), fmt(d)]
+            lines.append(f"| {arch} | {scale} | {budget} | {method} | {' | '.join(cols)} "
+                         f"| {fmt(paper_value(arch, method, scale, budget), '.3f')} |")
+    return lines if len(lines) > 2 else []
+
+
+def heuristic_section(cells):
+    """The saturation rule on the cells that have both vanilla and DyT runs."""
+    rows = []
+    for (arch, scale, budget), methods in cells.items():
+        van, dyt = methods.get("vanilla"), methods.get("dyt")
+        if van and dyt:
+            d, _ = delta(van, dyt, "final_val_loss")
+            early = [r["saturation_at_500"] for r in dyt if r["saturation_at_500"] is not None]
+            rows.append({"cell": f"{arch} {scale} {budget}", "scale": f"{arch} {scale}", "delta": d, "helps": d < 0,
+                         "sat_500": np.mean(early) if early else None,
+                         "sat_final": np.mean([r["final_saturation"] for r in dyt])})
+    if not rows:
+        return ["No cell has both vanilla and DyT runs."], rows
+    lines = ["| cell | DyT Δ% | DyT helps | saturation at step 500 | final saturation | predicted (final > 0.43) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['cell']} | {r['delta']:+.1f} | {'yes' if r['helps'] else 'no'} | {fmt(r['sat_500'], '.3f')} "
+                     f"| {r['sat_final']:.3f} | {'helps' if r['sat_final'] > THRESHOLD else 'hurts'} |")
+    h = PAPER["heuristic"]
+    lines += ["", "| score | cells | accuracy at 0.43 | AUC | leave-one-scale-out accuracy |", "|---|---|---|---|---|"]
+    for score in ("sat_500", "sat_final"):
+        pts = [r for r in rows if r[score] is not None]
+        if not pts:
+            lines.append(f"| {score} | 0 | — | — | — |")
+            continue
+        s, y, g = [r[score] for r in pts], [r["helps"] for r in pts], [r["scale"] for r in pts]
+        loso = leave_one_group_out_accuracy(s, y, g) if len(set(g)) > 1 else None
+        lines.append(f"| {score} | {len(pts)} | {accuracy(s, y, THRESHOLD):.2f} | {fmt(auc(s, y), '.2f')} "
+                     f"| {fmt(loso, '.2f', 'needs 2+ scales')} |")
+    lines.append(f"| paper (final) | 12 | {h['in_sample_accuracy_12']:.2f} | {h['auc_12']:.2f} "
+                 f"| {h['leave_one_scale_out_accuracy']:.2f} |")
+    return lines, rows
+
+
+# -----------------------------------------------------------------------------
+# Figures
+
+def phase_diagram(cells, scales, budgets, arch, path):
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 2.2 * len(budgets), 1.5 + 0.8 * len(scales)), squeeze=False)
+    for ax, (measure, title) in zip(axes[0], MEASURES[:2]):
+        grid = np.full((len(scales), len(budgets)), np.nan)
+        for (a, scale, budget), methods in cells.items():
+            if a == arch and methods.get("vanilla") and methods.get("dyt"):
+                grid[scales.index(scale), budgets.index(budget)] = delta(methods["vanilla"], methods["dyt"], measure)[0]
+        lim = max(5.0, np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 5.0
+        ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+        for i in range(len(scales)):
+            for j in range(len(budgets)):
+                if np.isfinite(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:+.1f}%", ha="center", va="center", fontsize=10)
+        ax.set_xticks(range(len(budgets)), budgets)
+        ax.set_yticks(range(len(scales)), scales)
+        ax.set_xlabel("training tokens")
+        ax.set_ylabel("model size")
+        ax.set_title(f"{title.split(':')[0]}\nDyT vs vanilla, val loss Δ% (blue: DyT better)", fontsize=9)
+    fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def curves(cells, arch, path):
+    pairs = [(k, m) for k, m in cells.items() if k[0] == arch and (m.get("vanilla") or m.get("dyt"))]
+    cols = min(4, len(pairs))
+    rows = (len(pairs) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    for ax, ((_, scale, budget), methods) in zip(axes.flat, pairs):
+        for method, color in (("vanilla", "tab:blue"), ("dyt", "tab:orange")):
+            for r in methods.get(method, []):
+                it = [row["iter"] for row in r["log"]]
+                ax.plot(it, [row["val_loss"] for row in r["log"]], color=color, lw=1, alpha=0.8,
+                        label=method if r is methods[method][0] else None)
+                ax.plot(it, [row["train_loss"] for row in r["log"]], color=color, lw=0.8, ls=":", alpha=0.6)
+                ax.plot(r["best_iter"], r["best_val_loss"], "*", color=color, ms=9)
+                ax.plot(it[-1], r["final_val_loss"], "s", color=color, ms=5)
+        ax.set_title(f"{scale}, {budget}", fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.set_ylabel("loss", fontsize=8)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(pairs):]:
+        ax.axis("off")
+    fig.suptitle(f"{arch}: val loss (solid), train loss (dotted); ★ best checkpoint, ■ final step", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def saturation_plot(rows, path):
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for r in rows:
+        ax.plot(r["sat_final"], r["delta"], "o", color="tab:red" if r["helps"] else "tab:gray")
+        if r["sat_500"] is not None:
+            ax.plot(r["sat_500"], r["delta"], "o", mfc="none", color="tab:red" if r["helps"] else "tab:gray")
+        ax.annotate(r["cell"], (r["sat_final"], r["delta"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.axvline(THRESHOLD, color="k", ls="--", lw=1, label="paper's threshold 0.43")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("DyT saturation, fraction of |αx| > 2 (filled: final, open: step 500)")
+    ax.set_ylabel("DyT vs vanilla val loss Δ% (final step)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def alpha_plot(run, path):
+    """alpha of each DyT layer over training, beside 1/std of that layer's input."""
+    log = [r for r in run["log"] if "alpha" in r]
+    layers = list(log[0]["alpha"])
+    colors = plt.cm.viridis(np.linspace(0, 1, len(layers)))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    it = [r["iter"] for r in log]
+    for layer, c in zip(layers, colors):
+        alpha = np.array([r["alpha"][layer] for r in log])
+        inv_std = 1 / np.array([r["norm_std"][layer] for r in log])
+        axes[0].plot(it, alpha, color=c, label=layer)
+        axes[1].plot(it, inv_std, color=c)
+        axes[2].plot(inv_std, alpha, "o-", color=c, ms=3, lw=0.6)
+    axes[0].set(title="α per layer", xlabel="step")
+    axes[1].set(title="1 / std of the layer's input", xlabel="step", yscale="log")
+    axes[2].set(title="α against 1/std (each point an evaluation)", xlabel="1/std", ylabel="α", xscale="log")
+    axes[0].legend(fontsize=6, ncol=2)
+    fig.suptitle(f"{run['name']}: does α track 1/std of its input?", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# -----------------------------------------------------------------------------
+
+def report(out):
+    runs, left_out = load_runs(out)
+    if not runs:
+        raise SystemExit(f"error: no finished run (summary.json) under {out}: run sweep.py first")
+    cells, scales, budgets = group(runs)
+    md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. Validation loss in nats per token; Δ% = "
+          "(DyT − vanilla) / vanilla, negative when DyT is better; p is a paired t-test over matching seeds; "
+          "⚠ marks runs flagged as collapsed (val loss stalled while every α stayed near its start).", ""]
+    for measure, title in MEASURES:
+        md += [f"## {title}", ""] + regime_table(cells, measure) + [""]
+    variants = variants_table(cells)
+    if variants:
+        md += ["## Other norms and variants against the same vanilla", ""] + variants + [""]
+    lines, rows = heuristic_section(cells)
+    md += ["## The saturation heuristic: DyT helps iff saturation > 0.43", ""] + lines + [""]
+    md += ["## Figures", ""]
+    for arch in sorted({k[0] for k in cells}):
+        if any(k[0] == arch and m.get("vanilla") and m.get("dyt") for k, m in cells.items()):
+            phase_diagram(cells, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
+            md += [f"![phase diagram]({f'phase_{arch}.png'})", ""]
+        curves(cells, arch, os.path.join(out, f"curves_{arch}.png"))
+        md += [f"![loss curves]({f'curves_{arch}.png'})", ""]
+    if rows:
+        saturation_plot(rows, os.path.join(out, "saturation.png"))
+        md += ["![saturation against Δ%](saturation.png)", ""]
+    for stem in sorted({r["stem"] for r in runs if any("alpha" in row for row in r["log"])}):
+        run = min((r for r in runs if r["stem"] == stem), key=lambda r: r["name"])
+        alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
+        md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
+    other = sorted({r["stem"] for r in runs if r["key"] is None})
+    if other:
+        md += ["## Runs outside the grid naming", "", "| run | final | best |", "|---|---|---|"]
+        md += [f"| {s} | {mean_std([r['final_val_loss'] for r in runs if r['stem'] == s])} "
+               f"| {mean_std([r['best_val_loss'] for r in runs if r['stem'] == s])} |" for s in other] + [""]
+    if left_out:
+        md += ["## Runs left out", ""] + [f"- {name}: {why}" for name, why in left_out] + [""]
+    md += ["Paper figures: Verma (2026), *When Does Removing LayerNorm Help?*, arXiv 2604.23434, "
+           "as in `reference/paper_cells.json`."]
+    with open(os.path.join(out, "report.md.tmp"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    os.replace(os.path.join(out, "report.md.tmp"), os.path.join(out, "report.md"))
+    for name, why in left_out:
+        print(f"left out {name}: {why}")
+    print(f"wrote {os.path.join(out, 'report.md')} from {len(runs)} runs")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: python report.py OUT_DIR   (a folder of run folders written by sweep.py)")
+    report(sys.argv[1])

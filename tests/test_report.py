@@ -1,0 +1,121 @@
+"""report.py and its statistics, on synthetic run folders with known numbers."""
+
+import json
+import math
+import os
+
+import pytest
+
+from report import report
+from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
+
+
+def test_paired_t_test_against_a_hand_computation():
+    vanilla, dyt = [3.0, 3.2, 3.1], [2.8, 3.1, 2.85]
+    d = [-0.2, -0.1, -0.25]
+    mean = sum(d) / 3
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / 2)
+    t_hand = mean / (sd / math.sqrt(3))
+    p_hand = 1 - abs(t_hand) / math.sqrt(t_hand ** 2 + 2)  # Student t with 2 degrees of freedom, closed form
+    t, p = paired_t_test(vanilla, dyt)
+    assert t == pytest.approx(t_hand) and p == pytest.approx(p_hand, rel=1e-9)
+    assert p == pytest.approx(0.0533, abs=1e-4)
+    assert paired_t_test([1.0], [2.0]) is None
+
+
+def test_student_t_tail_matches_tables():
+    assert t_two_sided_p(2.776445, 4) == pytest.approx(0.05, abs=1e-6)
+    assert t_two_sided_p(12.706205, 1) == pytest.approx(0.05, abs=1e-6)  # df 1 is the Cauchy distribution
+    assert t_two_sided_p(1.0, 1) == pytest.approx(0.5, abs=1e-12)
+    assert t_two_sided_p(0.0, 7) == pytest.approx(1.0)
+
+
+def test_auc_on_a_known_ordering():
+    assert auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == 0.75
+    assert auc([0.1, 0.2, 0.9], [0, 0, 1]) == 1.0
+    assert auc([0.5, 0.5], [0, 1]) == 0.5
+    assert auc([0.5, 0.6], [1, 1]) is None
+
+
+def test_leave_one_scale_out_on_a_hand_made_example():
+    # scales A and B follow the rule, C is inverted: fitted on A+B the threshold is 0.475 and gets both
+    # C points wrong; fitted on B+C (A+C) two thresholds reach 3/4 and the one nearer 0.43 wins:
+    # 0.36 (0.31), which gets both A (B) points right
+    scores = [0.2, 0.65, 0.3, 0.7, 0.5, 0.42]
+    labels = [False, True, False, True, False, True]
+    groups = ["A", "A", "B", "B", "C", "C"]
+    assert best_threshold(scores[:4], labels[:4]) == pytest.approx(0.475)
+    assert best_threshold(scores[2:], labels[2:]) == pytest.approx(0.36)
+    assert best_threshold(scores[:2] + scores[4:], labels[:2] + labels[4:]) == pytest.approx(0.31)
+    assert leave_one_group_out_accuracy(scores, labels, groups) == pytest.approx(4 / 6)
+
+
+def test_mean_std_precision_follows_the_seeds():
+    assert mean_std([4.5123, 4.55, 4.48]) == "4.514 ± 0.035"
+    assert mean_std([3.0, 3.4]) == "3.20 ± 0.28"
+    assert mean_std([3.2]) == "3.20 (1 seed)"
+
+
+# --- report.py end to end on synthetic runs --------------------------------------------------------
+
+def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
+             train_tokens=1_000_000, finished=True):
+    run_dir = out / f"{stem}_s{seed}"
+    run_dir.mkdir(parents=True)
+    best = final if best is None else best
+    log = []
+    for i, it in enumerate((0, 500, 1000)):
+        row = {"iter": it, "val_loss": [10.0, best, final][i], "train_loss": [10.0, best - 1, final - 2][i],
+               "val_loss_full": [10.0, best, final][i] + 0.1, "saturation": saturation,
+               "norm_std": {"h.0.ln_1": 1.0 + i, "ln_f": 2.0 + i}}
+        if saturation is not None:
+            row["alpha"] = {"h.0.ln_1": 2.0 - 0.1 * i, "ln_f": 2.0 - 0.2 * i}
+        log.append(row)
+    (run_dir / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    if finished:
+        summary = {"n_params": n_params, "train_tokens": train_tokens, "T_over_P": train_tokens / n_params,
+                   "final_val_loss": final, "best_val_loss": min(best, final), "best_iter": 500 if best < final else 1000,
+                   "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
+                   "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
+                   "collapsed": collapsed, "config": {"seed": seed}}
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+
+
+def test_report_on_synthetic_runs(tmp_path):
+    seeds = (1, 2, 3)
+    van_1m, dyt_1m = [9.0, 9.4, 9.2], [7.0, 7.1, 6.6]
+    for s, v, d in zip(seeds, van_1m, dyt_1m):
+        make_run(tmp_path, "vanilla_64m_1m", s, v, best=4.0)
+        make_run(tmp_path, "dyt_64m_1m", s, d, best=5.0, saturation=0.5, collapsed=(s == 2))
+    make_run(tmp_path, "vanilla_64m_118m", 1, 3.6, train_tokens=118_000_000)
+    make_run(tmp_path, "dyt_64m_118m", 1, 4.3, saturation=0.2, train_tokens=118_000_000)
+    make_run(tmp_path, "hardtanh_64m_1m", 1, 6.3)
+    make_run(tmp_path, "dyt_64m_10m", 1, 5.0, saturation=0.3, train_tokens=10_000_000, finished=False)
+    report(str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+
+    final_table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
+    delta = 100 * (sum(dyt_1m) - sum(van_1m)) / sum(van_1m)
+    p = paired_t_test(van_1m, dyt_1m)[1]
+    row_1m = next(line for line in final_table.splitlines() if line.startswith("| gpt | 64m | 1m |"))
+    assert f"| {delta:+.1f} | {p:.3f} | -27.3 |" in row_1m
+    assert "9.20 ± 0.20" in row_1m and "⚠ 1/3 collapsed" in row_1m
+    row_118m = next(line for line in final_table.splitlines() if line.startswith("| gpt | 64m | 118m |"))
+    assert "3.60 (1 seed)" in row_118m and f"| {100 * (4.3 - 3.6) / 3.6:+.1f} | — | +18.8 |" in row_118m
+    # at the best checkpoint the sign flips: vanilla 4.0 beats DyT 5.0
+    best_table = md.split("## Best checkpoint: the author's later caveat")[1].split("##")[0]
+    assert f"| {100 * (5.0 - 4.0) / 4.0:+.1f} |" in best_table
+    # variants, the heuristic, what was left out
+    assert "| gpt | 64m | 1m | hardtanh | 6.30 (1 seed) |" in md and "| 6.246 |" in md
+    assert "| gpt 64m 1m | " in md and "| sat_final | 2 | 1.00 | 1.00 |" in md
+    assert "- dyt_64m_10m_s1: unfinished" in md
+    for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png", "alpha_dyt_64m_1m.png", "alpha_dyt_64m_118m.png"):
+        data = (tmp_path / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+        assert f"({png})" in md
+
+
+def test_report_without_runs_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="no finished run"):
+        report(str(tmp_path))
+    assert os.listdir(tmp_path) == []
