@@ -30,17 +30,18 @@ class ModelConfig:
     dropout: float = 0.0
     bias: bool = True             # biases in Linear layers and norms (GPT-2 has them, Llama does not)
     norm: str = "layernorm"       # layernorm | rmsnorm | dyt | hardtanh | identity
+    norm_final: Optional[str] = None  # the final norm if it differs (LN-free models keep a final LayerNorm)
     alpha_init: float = 2.0       # DyT alpha_0 at every site unless overridden below
     alpha_init_attn: Optional[float] = None   # the DyT paper tunes attention, FFN and final norms apart
     alpha_init_ffn: Optional[float] = None
     alpha_init_final: Optional[float] = None
     embed_scale: bool = False     # learnable scalar on the embedding output, init sqrt(n_embd) (DyT's LLM recipe)
-    activation: str = "gelu"      # gelu | relu | swiglu
+    activation: str = "gelu"      # gelu (exact) | relu | leaky_relu (learnable slope) | swiglu
     rope: bool = True             # llama only: rotary positions; False leaves attention without positions
     rope_theta: float = 10000.0
 
 
-ACTIVATIONS = ("gelu", "relu", "swiglu")
+ACTIVATIONS = ("gelu", "relu", "leaky_relu", "swiglu")
 
 
 def check_config(cfg):
@@ -113,13 +114,25 @@ class Attention(nn.Module):
         return self.resid_dropout(self.c_proj(y))
 
 
+class LeakyReLU(nn.Module):
+    """x for x >= 0, slope * x below, with the slope one learnable scalar (init 0.01). Where it drifts
+    says what a model wants: 0 is ReLU, 1 is linear (Jha & Reagen, arXiv 2410.09637)."""
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.negative_slope = nn.Parameter(torch.tensor([slope]))
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, self.negative_slope * x)
+
+
 class MLP(nn.Module):
-    """GPT-2's MLP: 4x wide, GELU (or ReLU, for the entropic-overload study)."""
+    """GPT-2's MLP: 4x wide, GELU (or ReLU / leaky ReLU, for the entropic-overload study)."""
 
     def __init__(self, cfg):
         super().__init__()
         self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
-        self.act = nn.GELU() if cfg.activation == "gelu" else nn.ReLU()
+        self.act = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU}[cfg.activation]()
         self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
         self.c_proj.residual = True
         self.dropout = nn.Dropout(cfg.dropout)
@@ -147,9 +160,10 @@ class SwiGLU(nn.Module):
 def norm_for(cfg, site):
     """The norm at one of the three sites: 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final'."""
     alpha = {"attn": cfg.alpha_init_attn, "ffn": cfg.alpha_init_ffn, "final": cfg.alpha_init_final}[site]
+    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
     # RMSNorm eps as each architecture's reference code has it
-    eps = (1e-6 if cfg.arch == "gpt" else 1e-5) if cfg.norm == "rmsnorm" else None
-    return make_norm(cfg.norm, cfg.n_embd, bias=cfg.bias, eps=eps,
+    eps = (1e-6 if cfg.arch == "gpt" else 1e-5) if kind == "rmsnorm" else None
+    return make_norm(kind, cfg.n_embd, bias=cfg.bias, eps=eps,
                      alpha_init=cfg.alpha_init if alpha is None else alpha)
 
 

@@ -3,16 +3,23 @@ What a run measures beyond its loss, at evaluation time only, on a few fixed tra
 
 - saturation: the fraction of elements a squashing norm pushes into its flat part, |alpha*x| > 2 for
   DyT (the regime paper's mechanism), |x| > 1 for HardTanh; pooled over all such layers and per layer.
-- alpha: every DyT layer's alpha, and norm_std: the std of every norm's input, so that the DyT
-  paper's observation "alpha tracks 1/std of its input" can be plotted.
+- norm_std: the std of every norm's input, and alpha: every DyT layer's alpha, so that the DyT
+  paper's observation "alpha tracks 1/std of its input" can be plotted; leaky_slope: every learnable
+  leaky-ReLU slope.
+- attn_entropy: per layer and head, the Shannon entropy of the attention rows (Jha & Reagen,
+  arXiv 2410.09637), and entropy_overload: the fraction of heads near the maximum.
 - collapse: the regime paper's failure mode of Llama-DyT runs, decided from a run's log alone.
 
 Probes run under torch.no_grad() on the uncompiled model and never touch the training step.
 """
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 from dyt import DyT, watch_norms
+from model import LeakyReLU
 
 SATURATION_THRESHOLD = 2.0  # tanh(2) = 0.96: past it DyT passes less than 7% of the gradient
 
@@ -28,11 +35,69 @@ def probe_norms(model, x, autocast):
     out = {"saturation": stats.pooled_saturation()}
     if stats.saturation():
         out["saturation_layers"] = stats.saturation()
-    alphas = {name: m.alpha.item() for name, m in model.named_modules() if isinstance(m, DyT)}
-    if alphas:
-        out["alpha"] = alphas
     out["norm_std"] = stats.std()
     return out
+
+
+def learned_scalars(model):
+    """Every DyT alpha and every leaky-ReLU slope, by module name (only the kinds the model has)."""
+    out = {}
+    for key, kind, param in (("alpha", DyT, "alpha"), ("leaky_slope", LeakyReLU, "negative_slope")):
+        values = {name: getattr(m, param).item() for name, m in model.named_modules() if isinstance(m, kind)}
+        if values:
+            out[key] = values
+    return out
+
+
+# -----------------------------------------------------------------------------
+# Attention entropy (entropic overload)
+
+# A head is overloaded when its entropy is at least 3/4 of the ceiling. The ceiling is the true
+# maximum, reached by uniform attention; counting [3/4, 1] rather than [3/4, 1) keeps float rounding
+# (a uniform head computed a hair above or below the ceiling) from deciding whether it counts.
+OVERLOAD_FRACTION = 0.75
+
+
+def entropy_ceiling(T):
+    """The largest mean row entropy causal attention over T positions can have: uniform rows,
+    row i spreading over i positions, so (1/T) sum_{i=1..T} ln i."""
+    return sum(math.log(i) for i in range(1, T + 1)) / T
+
+
+def causal_entropy(scores):
+    """Mean entropy (nats) of the causal softmax rows of scores (B, nh, T, T), per head: (nh,)."""
+    T = scores.size(-1)
+    future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(1)
+    logp = F.log_softmax(scores.float().masked_fill(future, float("-inf")), dim=-1)
+    plogp = torch.where(future, 0.0, logp.exp() * logp)  # masked entries contribute 0, not 0 * -inf
+    return -plogp.sum(-1).mean(dim=(0, 2))
+
+
+@torch.no_grad()
+def probe_attention(model, x, autocast):
+    """Per layer and head, the mean attention-row entropy over the windows x, and the overloaded fraction.
+    The attention probabilities are recomputed here from each block's input: the training step's
+    fused attention never materialises them."""
+    inputs = []
+    hooks = [block.attn.register_forward_pre_hook(lambda m, args: inputs.append((m, *args))) for block in model.h]
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast:
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    entropy = []
+    for attn, h, *rope in inputs:
+        q, k, _ = attn.qkv(h, rope[0] if rope else None)
+        k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
+        entropy.append(causal_entropy(q.float() @ k.float().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
+    ceiling = entropy_ceiling(x.size(1))
+    heads = [e for layer in entropy for e in layer]
+    overloaded = sum(e >= OVERLOAD_FRACTION * ceiling for e in heads)
+    return {"attn_entropy": entropy, "entropy_overload": overloaded / len(heads)}
 
 
 # -----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ Turn a folder of runs into the regime paper's tables and figures.
 Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). A run folder is
 named <config stem>_s<seed>, and a stem reads [llama_]<method>_<scale>_<budget>[_<variant>], e.g.
 dyt_64m_1m, llama_dyt_64m_118m_mha, vanilla_micro_8k. Cells are (arch, scale, budget); "vanilla" is
-the architecture's usual norm (LayerNorm for GPT-2, RMSNorm for Llama).
+the architecture's usual norm (LayerNorm for GPT-2, RMSNorm for Llama). Runs of the entropic-overload
+study (ln_* and lnfree_* configs) get their own section: attention entropy per layer and head.
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
 method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
@@ -27,6 +28,7 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from probes import OVERLOAD_FRACTION, entropy_ceiling  # noqa: E402
 from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,12 +44,15 @@ MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
 # -----------------------------------------------------------------------------
 # Reading runs
 
+GRID_METHODS = ("vanilla", "dyt", "hardtanh", "rmsnorm")
+
+
 def parse_stem(stem):
     """(arch, method, scale, budget, variant) from a config stem, or None if it is not a grid name."""
     parts = stem.split("_")
     arch = "llama" if parts[0] == "llama" else "gpt"
     parts = parts[1:] if arch == "llama" else parts
-    if len(parts) < 3:
+    if len(parts) < 3 or parts[0] not in GRID_METHODS:
         return None
     return arch, parts[0], parts[1], parts[2], "_".join(parts[3:])
 
@@ -311,6 +316,67 @@ def alpha_plot(run, path):
     plt.close(fig)
 
 
+def entropy_section(runs, out):
+    """Entropic overload: per config the loss and the overloaded fraction of heads; per run a
+    layer x head heatmap of entropy / ceiling; the learnable slopes over training."""
+    study = [r for r in runs if r["stem"].startswith(("ln_", "lnfree_")) and "attn_entropy" in r["log"][-1]]
+    if not study:
+        return []
+    md = ["## Entropic overload (Jha & Reagen, arXiv 2410.09637)", "",
+          f"Entropy of each head's attention rows, averaged over positions, as a fraction of the causal "
+          f"ceiling (1/T) Σ ln i (uniform attention); a head is overloaded at ≥ {OVERLOAD_FRACTION} of it.", "",
+          "| config | final val loss | best val loss | overloaded heads (final) | mean entropy / ceiling |",
+          "|---|---|---|---|---|"]
+    for stem in sorted({r["stem"] for r in study}):
+        group_runs = [r for r in study if r["stem"] == stem]
+        ceiling = entropy_ceiling(group_runs[0]["config"]["block_size"])
+        ratio = [np.mean(r["log"][-1]["attn_entropy"]) / ceiling for r in group_runs]
+        md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
+                  f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
+                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} | {mean_std(ratio)} |")
+    md.append("")
+    for r in study:
+        entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
+        md += [f"![attention entropy](entropy_{r['name']}.png)", ""]
+    leaky = [r for r in study if "leaky_slope" in r["log"][-1]]
+    if leaky:
+        slopes_plot(leaky, os.path.join(out, "leaky_slopes.png"))
+        md += ["![learnable leaky-ReLU slopes](leaky_slopes.png)", ""]
+    return md
+
+
+def entropy_heatmap(run, path):
+    ceiling = entropy_ceiling(run["config"]["block_size"])
+    grid = np.array(run["log"][-1]["attn_entropy"]) / ceiling  # (layers, heads)
+    fig, ax = plt.subplots(figsize=(1.6 + 0.45 * grid.shape[1], 1.4 + 0.35 * grid.shape[0]))
+    im = ax.imshow(grid, cmap="magma", vmin=0, vmax=1, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
+    ax.set(xlabel="head", ylabel="layer", title=f"{run['name']}\nentropy / ceiling, step {run['log'][-1]['iter']}")
+    ax.title.set_fontsize(9)
+    fig.colorbar(im, ax=ax, fraction=0.05)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def slopes_plot(runs, path):
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for r in runs:
+        layers = list(r["log"][-1]["leaky_slope"])
+        colors = plt.cm.viridis(np.linspace(0, 1, len(layers)))
+        for layer, c in zip(layers, colors):
+            ax.plot([row["iter"] for row in r["log"]], [row["leaky_slope"][layer] for row in r["log"]], color=c,
+                    label=f"{r['name']} {layer}" if len(runs) == 1 else None)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="step", ylabel="negative slope", title="learnable leaky-ReLU slopes (0 = ReLU, 1 = linear)")
+    if len(runs) == 1:
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 # -----------------------------------------------------------------------------
 
 def report(out):
@@ -342,6 +408,7 @@ def report(out):
         run = min((r for r in runs if r["stem"] == stem), key=lambda r: r["name"])
         alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
         md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
+    md += entropy_section(runs, out)
     other = sorted({r["stem"] for r in runs if r["key"] is None})
     if other:
         md += ["## Runs outside the grid naming", "", "| run | final | best |", "|---|---|---|"]

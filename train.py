@@ -27,7 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from configurator import ConfigError, configure
 from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
 from model import ModelConfig, build_model
-from probes import collapsed, probe_norms
+from probes import collapsed, learned_scalars, probe_attention, probe_norms
 
 # -----------------------------------------------------------------------------
 # defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
@@ -55,6 +55,7 @@ vocab_size = None            # None = the dataset's vocabulary padded up to a mu
 dropout = 0.0
 bias = False
 norm = "layernorm"
+norm_final = None            # None = the same as norm
 alpha_init = 2.0
 alpha_init_attn = None
 alpha_init_ffn = None
@@ -95,6 +96,15 @@ def get_lr(cfg, it):
         return cfg.min_lr
     ratio = (it - cfg.warmup_iters) / max(1, cfg.lr_decay_iters - cfg.warmup_iters)
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)
+
+
+def make_optimizer(model, cfg, fused):
+    """AdamW with weight decay on matrices and embeddings only: gains, biases, DyT's alpha, the
+    embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
 
 
 def resolve_system(cfg):
@@ -266,15 +276,13 @@ def train(cfg):
     train_windows = eval_windows(train_data, cfg.block_size)
     train_sample = spread(train_windows, len(val_windows))
     probe_x = eval_batch(train_data, spread(train_windows, cfg.batch_size), cfg.block_size)[0].to(cfg.device)
+    # attention entropy on the first few validation windows: its probabilities are T x T per head
+    attn_x = eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device)
 
     # model and optimiser
     model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS if hasattr(cfg, k)})
     raw_model = build_model(model_cfg).to(cfg.device)
-    params = [p for p in raw_model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2),
-                                  fused=device_type == "cuda")
+    optimizer = make_optimizer(raw_model, cfg, fused=device_type == "cuda")
 
     ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
     log_path = os.path.join(cfg.out_dir, "log.jsonl")
@@ -340,6 +348,8 @@ def train(cfg):
                    "val_loss_full": evaluate(raw, val_full, val_full_windows, cfg, autocast, rank, world)
                    if cfg.val_tokens else val_loss}
             row.update(probe_norms(raw, probe_x, autocast))
+            row.update(learned_scalars(raw))
+            row.update(probe_attention(raw, attn_x, autocast))
             row["elapsed_s"] = round(elapsed_before + time.time() - t_start, 3)
             # every process's random state (dropout), so a resumed run draws what this one would have
             rng = [rng_state(device_type)] * world

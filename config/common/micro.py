@@ -1,0 +1,28 @@
+# The regime paper's protocol shrunk to a laptop CPU: tiny Shakespeare at byte level (vocab 256),
+# a 0.8M-parameter GPT, a fixed number of steps at every budget, a long linear warmup (40% of the
+# run, as the paper's 2000 of 5000) and then a nearly constant learning rate, evaluation every 100
+# steps. The budgets span tokens/parameters from 0.01 to 1.25, the paper's range.
+dataset = "shakespeare_byte"   # python prepare_data.py shakespeare
+n_layer = 4
+n_head = 4
+n_embd = 128
+block_size = 128
+bias = False
+dropout = 0.0
+
+max_iters = 700
+batch_size = 16                # 16 x 128 = 2,048 tokens per step
+gradient_accumulation_steps = 1
+eval_interval = 100
+val_tokens = 16_384            # the same validation prefix for every budget (val_loss_full: all 111,540)
+
+learning_rate = 1e-3
+warmup_iters = 280
+lr_decay_iters = 100_000       # the cosine barely starts: nearly constant after warmup, as in the paper
+min_lr = 1e-4
+weight_decay = 0.1
+beta1 = 0.9
+beta2 = 0.95
+grad_clip = 1.0
+
+alpha_init = 2.0               # the paper's DyT alpha_0

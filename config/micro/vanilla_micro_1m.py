@@ -1,0 +1,6 @@
+# CPU micro grid: LayerNorm, 0.8M parameters, the first 1,000,000 bytes of tiny Shakespeare.
+from config.common.micro import *
+
+norm = "layernorm"
+train_tokens = 1_000_000
+out_dir = "out/micro/vanilla_micro_1m"

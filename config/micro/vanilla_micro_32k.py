@@ -1,0 +1,6 @@
+# CPU micro grid: LayerNorm, 0.8M parameters, the first 32,000 bytes of tiny Shakespeare.
+from config.common.micro import *
+
+norm = "layernorm"
+train_tokens = 32_000
+out_dir = "out/micro/vanilla_micro_32k"

@@ -1,0 +1,111 @@
+"""LayerNorm-free models and entropic overload: the entropy probe, the learnable slope, the configs."""
+
+import glob
+import json
+import math
+import os
+from contextlib import nullcontext
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+import train
+from conftest import REPO, read_log, run
+from configurator import configure
+from dyt import LayerNorm
+from model import LeakyReLU, ModelConfig, build_model
+from probes import causal_entropy, entropy_ceiling, learned_scalars, probe_attention
+
+
+def test_uniform_causal_attention_has_the_ceiling_entropy():
+    T = 16
+    expected = sum(math.log(i) for i in range(1, T + 1)) / T
+    assert entropy_ceiling(T) == pytest.approx(expected)
+    assert causal_entropy(torch.zeros(2, 3, T, T)).tolist() == pytest.approx([expected] * 3, rel=1e-6)
+
+
+def test_one_hot_attention_has_zero_entropy():
+    T = 12
+    to_self = 1e4 * torch.eye(T).expand(2, 3, T, T)
+    to_first = torch.zeros(2, 3, T, T)
+    to_first[..., 0] = 1e4
+    assert causal_entropy(to_self).abs().max() < 1e-6
+    assert causal_entropy(to_first).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("arch", ["gpt", "llama"])
+def test_probe_reads_the_models_own_attention(arch):
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch=arch, n_layer=2, n_head=4, n_kv_head=2 if arch == "llama" else None, n_embd=32,
+                      vocab_size=64, block_size=16)
+    model = build_model(cfg)
+    x = torch.randint(0, 64, (3, 16))
+    with torch.no_grad():
+        for block in model.h:  # zero queries: every score is 0, attention is uniform
+            block.attn.c_attn.weight[: 32].zero_()
+    out = probe_attention(model, x, nullcontext())
+    assert torch.tensor(out["attn_entropy"]) == pytest.approx(torch.full((2, 4), entropy_ceiling(16)), rel=1e-5)
+    assert out["entropy_overload"] == 1.0
+    with torch.no_grad():
+        for block in model.h:  # large random queries: peaked attention, far below the ceiling
+            block.attn.c_attn.weight[: 32].normal_(0, 5.0)
+    low = probe_attention(model, x, nullcontext())
+    assert max(max(layer) for layer in low["attn_entropy"]) < 0.75 * entropy_ceiling(16)
+    assert low["entropy_overload"] == 0.0
+
+
+def test_learnable_slope_gets_gradient_and_no_weight_decay():
+    act = LeakyReLU()
+    x = torch.tensor([-2.0, -0.5, 0.0, 3.0])
+    assert torch.allclose(act(x), torch.tensor([-0.02, -0.005, 0.0, 3.0]))
+    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, activation="leaky_relu"))
+    idx, targets = torch.randint(0, 32, (2, 4, 8))
+    model(idx, targets)[1].backward()
+    slopes = [m.negative_slope for m in model.modules() if isinstance(m, LeakyReLU)]
+    assert len(slopes) == 2 and all(s.grad is not None and s.grad.abs().item() > 0 for s in slopes)
+    opt = train.make_optimizer(model, SimpleNamespace(weight_decay=0.1, learning_rate=1e-3, beta1=0.9, beta2=0.95),
+                               fused=False)
+    no_decay = {id(p) for g in opt.param_groups if g["weight_decay"] == 0.0 for p in g["params"]}
+    assert all(id(s) in no_decay for s in slopes)
+    assert id(model.h[0].mlp.c_fc.weight) not in no_decay
+    assert set(learned_scalars(model)["leaky_slope"]) == {"h.0.mlp.act", "h.1.mlp.act"}
+
+
+def test_lnfree_keeps_only_the_final_norm():
+    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8,
+                                    norm="identity", norm_final="layernorm"))
+    assert all(isinstance(b.ln_1, torch.nn.Identity) and isinstance(b.ln_2, torch.nn.Identity) for b in model.h)
+    assert isinstance(model.ln_f, LayerNorm)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "config", "ln*_*.py"))))
+def test_entropy_configs_are_what_their_names_say(path):
+    name = os.path.basename(path)[:-3]
+    kind, act, shape = name.split("_")
+    cfg = configure(train.DEFAULTS, [path])
+    assert cfg["norm"] == ("identity" if kind == "lnfree" else "layernorm")
+    assert cfg["norm_final"] == ("layernorm" if kind == "lnfree" else None)
+    assert cfg["activation"] == {"gelu": "gelu", "relu": "relu", "leaky": "leaky_relu"}[act]
+    shapes = {"gpt2small": (12, 12, 768, "wikitext103"), "pythia70m": (6, 8, 512, "wikitext103"),
+              "micro": (4, 4, 128, "shakespeare_byte")}
+    assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"], cfg["dataset"]) == shapes[shape]
+    assert cfg["block_size"] == 128 and cfg["out_dir"] == f"out/{name}"
+
+
+def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir, tmp_path):
+    out = tmp_path / "runs" / "lnfree_leaky_micro_s1"
+    run("train.py", "config/lnfree_leaky_micro.py", f"--data_dir={data_dir}", f"--out_dir={out}", "--max_iters=20",
+        "--eval_interval=10", "--n_layer=2", "--block_size=32", "--batch_size=8", "--val_tokens=4096", "--seed=1")
+    last = read_log(out)[-1]
+    assert len(last["attn_entropy"]) == 2 and all(len(layer) == 4 for layer in last["attn_entropy"])
+    assert all(0 <= e <= entropy_ceiling(32) + 1e-4 for layer in last["attn_entropy"] for e in layer)
+    assert 0.0 <= last["entropy_overload"] <= 1.0
+    assert set(last["leaky_slope"]) == {"h.0.mlp.act", "h.1.mlp.act"}
+    assert any(abs(v - 0.01) > 1e-6 for v in last["leaky_slope"].values())  # the slopes train
+    run("report.py", tmp_path / "runs")
+    md = (tmp_path / "runs" / "report.md").read_text()
+    assert "## Entropic overload" in md and "| lnfree_leaky_micro |" in md
+    for png in ("entropy_lnfree_leaky_micro_s1.png", "leaky_slopes.png"):
+        assert (tmp_path / "runs" / png).stat().st_size > 5000
+    assert json.loads((out / "summary.json").read_text())["collapsed"] is False

@@ -1,0 +1,170 @@
+"""Runs survive kills, and every bad input gets one clear line, a non-zero exit and no half-written file.
+
+Each case here is a row of the README's table "When something is wrong".
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO, TINY, read_log, run
+
+
+def train(data_dir, out_dir, *args, **kw):
+    return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+
+
+def one_clear_line(p, message):
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    assert message in lines[0], lines[0]
+
+
+def no_tmp_files(folder):
+    return not [f for _, _, files in os.walk(folder) for f in files if f.endswith(".tmp")]
+
+
+def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(data_dir, tmp_path):
+    args = ["--max_iters=120", "--eval_interval=10", "--dropout=0.1"]
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "train.py", f"--data_dir={data_dir}", f"--out_dir={out}", *TINY, *args]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (out / "ckpt.pt").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(random.uniform(0.0, 1.0))  # somewhere in training, evaluation or a checkpoint write
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "summary.json").exists()
+    train(data_dir, out, *args, "--init_from=resume")
+    train(data_dir, tmp_path / "straight", *args)
+    killed, straight = read_log(out), read_log(tmp_path / "straight")
+    assert [r["iter"] for r in killed] == list(range(0, 121, 10))
+    assert [(r["val_loss"], r["train_loss"]) for r in killed] == [(r["val_loss"], r["train_loss"]) for r in straight]
+
+
+def test_resume_may_extend_max_iters_but_not_change_the_model(data_dir, tmp_path):
+    out = tmp_path / "run"
+    train(data_dir, out, "--max_iters=10", "--eval_interval=5")
+    train(data_dir, out, "--max_iters=20", "--eval_interval=5", "--init_from=resume")
+    assert [r["iter"] for r in read_log(out)] == [0, 5, 10, 15, 20]
+    p = train(data_dir, out, "--max_iters=30", "--n_embd=48", "--init_from=resume", expect_ok=False)
+    one_clear_line(p, "the model differs from the checkpoint's in n_embd")
+    p = train(data_dir, out, "--max_iters=30", "--norm=dyt", "--init_from=resume", expect_ok=False)
+    one_clear_line(p, "differs from the checkpoint's in norm")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_checkpoint_is_refused(data_dir, tmp_path, damage):
+    out = tmp_path / "run"
+    train(data_dir, out, "--max_iters=10", "--eval_interval=5")
+    ckpt = out / "ckpt.pt"
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"not a checkpoint at all")
+    p = train(data_dir, out, "--max_iters=20", "--init_from=resume", expect_ok=False)
+    one_clear_line(p, f"checkpoint {ckpt} is corrupt or truncated")
+    assert read_log(out)[-1]["iter"] == 10  # nothing was rewritten
+
+
+def test_a_kill_during_a_checkpoint_write_leaves_the_previous_one(data_dir, tmp_path):
+    out = tmp_path / "run"
+    train(data_dir, out, "--max_iters=10", "--eval_interval=5")
+    (out / "summary.json").unlink()  # as if killed after the step-10 checkpoint ...
+    (out / "ckpt.pt.tmp").write_bytes(b"half a checkpoint")  # ... while writing the next one
+    train(data_dir, out, "--max_iters=15", "--eval_interval=5", "--init_from=resume")
+    assert [r["iter"] for r in read_log(out)] == [0, 5, 10, 15]
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
+    out = tmp_path / "run"
+    # warmup reaches an absurd learning rate after the first evaluation; no clipping to stop it
+    p = train(data_dir, out, "--max_iters=200", "--eval_interval=10", "--learning_rate=1e12", "--warmup_iters=100",
+              "--grad_clip=0.0", "--log_interval=1", expect_ok=False)
+    one_clear_line(p, "the run diverged. The last good checkpoint is")
+    assert "loss became nan" in p.stderr or "loss became inf" in p.stderr
+    assert (out / "diverged.json").exists() and not (out / "summary.json").exists()
+    import torch
+    ckpt = torch.load(out / "ckpt.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
+    assert ckpt["iter"] == read_log(out)[-1]["iter"]
+
+
+def test_a_finished_run_is_not_overwritten_by_accident(data_dir, tmp_path):
+    out = tmp_path / "run"
+    train(data_dir, out, "--max_iters=5", "--eval_interval=5")
+    before = (out / "summary.json").read_bytes()
+    p = train(data_dir, out, "--max_iters=5", expect_ok=False)
+    one_clear_line(p, "already holds a finished run: choose another out_dir, or pass --overwrite=True")
+    assert (out / "summary.json").read_bytes() == before
+    train(data_dir, out, "--max_iters=5", "--eval_interval=5", "--overwrite=True", "--seed=2")
+    assert (out / "summary.json").read_bytes() != before
+
+
+def bad_dataset(tmp_path, ids, extra_byte=False):
+    """A data_dir with a dataset 'bad' whose train.bin holds ids (and maybe one stray byte)."""
+    from prepare_data import write_dataset
+    root = tmp_path / "baddata"
+    write_dataset(str(root / "bad"), np.asarray(ids), np.arange(5000) % 200, {"tokenizer": "byte", "vocab_size": 256})
+    if extra_byte:
+        with open(root / "bad" / "train.bin", "ab") as f:
+            f.write(b"\0")
+    return root
+
+
+@pytest.mark.parametrize("case, args, message", [
+    ("unknown key", ["--n_layers=3"], "unknown config key 'n_layers' in the command line (did you mean n_layer"),
+    ("wrong type", ["--batch_size=eight"], "batch_size='eight' in the command line should be a int"),
+    ("missing config", ["config/nope.py"], "config file config/nope.py not found"),
+    ("missing dataset", ["--dataset=shakespeare_gpt2"], "run `python prepare_data.py shakespeare` first"),
+    ("budget too large", ["--train_tokens=2_000_000"], "train_tokens=2,000,000 is larger than the 1,003,854 tokens"),
+    ("block_size > val", ["--val_tokens=100", "--block_size=128"], "evaluation prefix of 100 tokens is shorter than"),
+    ("bad init_from", ["--init_from=latest"], "init_from='latest': use scratch or resume"),
+    ("bad dtype", ["--dtype=float16"], "use float32 or bfloat16"),
+    ("bad norm", ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
+    ("resume nothing", ["--init_from=resume"], "there is no checkpoint at"),
+])
+def test_bad_input_gets_one_clear_line(data_dir, tmp_path, case, args, message):
+    out = tmp_path / "out"
+    p = train(data_dir, out, *args, expect_ok=False)
+    one_clear_line(p, message)
+    assert not out.exists() or not os.listdir(out)
+    assert no_tmp_files(tmp_path)
+
+
+@pytest.mark.parametrize("ids, extra_byte, message", [
+    (np.arange(5000) % 200, True, "not a whole number of uint16 tokens"),
+    (np.arange(5000) % 300, False, "holds token id 299 but vocab_size=256"),
+])
+def test_a_damaged_token_file_is_refused(tmp_path, ids, extra_byte, message):
+    root = bad_dataset(tmp_path, ids, extra_byte)
+    p = train(root, tmp_path / "out", "--dataset=bad", expect_ok=False)
+    one_clear_line(p, message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_prepare_leaves_no_finished_looking_folder(tmp_path, monkeypatch):
+    import prepare_data
+    src = tmp_path / "t.txt"
+    src.write_text("hello world " * 500)
+    args = ["text", "--input", str(src), "--name", "t", "--data_dir", str(tmp_path / "d")]
+    prepare_data.main(args)  # a finished folder, then a second preparation killed between two files
+    real_write, calls = prepare_data.atomic_write_bytes, []
+
+    def killed_on_second_write(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(prepare_data, "atomic_write_bytes", killed_on_second_write)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_data.main(args)
+    assert not (tmp_path / "d" / "t" / "meta.json").exists()  # so train.py says: prepare it again
+    assert no_tmp_files(tmp_path)
