@@ -39,11 +39,16 @@ def probe_norms(model, x, autocast):
     return out
 
 
+def _value(p):
+    """A scalar parameter's value; under FSDP it is a sharded DTensor, gathered first (all ranks call this)."""
+    return (p.full_tensor() if hasattr(p, "full_tensor") else p).item()
+
+
 def learned_scalars(model):
     """Every DyT alpha and every leaky-ReLU slope, by module name (only the kinds the model has)."""
     out = {}
     for key, kind, param in (("alpha", DyT, "alpha"), ("leaky_slope", LeakyReLU, "negative_slope")):
-        values = {name: getattr(m, param).item() for name, m in model.named_modules() if isinstance(m, kind)}
+        values = {name: _value(getattr(m, param)) for name, m in model.named_modules() if isinstance(m, kind)}
         if values:
             out[key] = values
     return out
@@ -76,10 +81,16 @@ def causal_entropy(scores):
 @torch.no_grad()
 def probe_attention(model, x, autocast):
     """Per layer and head, the mean attention-row entropy over the windows x, and the overloaded fraction.
-    The attention probabilities are recomputed here from each block's input: the training step's
-    fused attention never materialises them."""
-    inputs = []
-    hooks = [block.attn.register_forward_pre_hook(lambda m, args: inputs.append((m, *args))) for block in model.h]
+    The attention probabilities are recomputed from each block's input in a hook, while the block's
+    parameters are at hand (also under FSDP): the training step's fused attention never materialises them."""
+    entropy = []
+
+    def measure(attn, args):
+        q, k, _ = attn.qkv(*args)
+        k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
+        entropy.append(causal_entropy(q.float() @ k.float().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
+
+    hooks = [block.attn.register_forward_pre_hook(measure) for block in model.h]
     was_training = model.training
     model.eval()
     try:
@@ -89,11 +100,6 @@ def probe_attention(model, x, autocast):
         for h in hooks:
             h.remove()
         model.train(was_training)
-    entropy = []
-    for attn, h, *rope in inputs:
-        q, k, _ = attn.qkv(h, rope[0] if rope else None)
-        k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
-        entropy.append(causal_entropy(q.float() @ k.float().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
     ceiling = entropy_ceiling(x.size(1))
     heads = [e for layer in entropy for e in layer]
     overloaded = sum(e >= OVERLOAD_FRACTION * ceiling for e in heads)

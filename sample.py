@@ -32,7 +32,7 @@ DEFAULTS = {
 
 def main(argv):
     cfg = SimpleNamespace(**configure(DEFAULTS, argv))
-    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"), cfg.device)
+    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"))
     model = build_model(ModelConfig(**ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)

@@ -22,6 +22,10 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
+                                                     get_optimizer_state_dict, set_model_state_dict,
+                                                     set_optimizer_state_dict)
+from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import ConfigError, configure
@@ -78,6 +82,9 @@ min_lr = 1e-4
 device = None                # None = "cuda" if a GPU is there, else "cpu"
 dtype = None                 # None = "bfloat16" on a GPU that has it, else "float32"
 compile = None               # None = torch.compile on a GPU only (on a CPU it rarely pays)
+fsdp = False                 # under torchrun: shard parameters, gradients and optimiser state (FSDP2)
+                             # over the processes instead of replicating them (DDP); for models that
+                             # do not fit one GPU with their optimiser state (see memory.py)
 seed = 1337
 # -----------------------------------------------------------------------------
 DEFAULTS = {k: v for k, v in globals().items()
@@ -143,15 +150,19 @@ def all_sum(values, device):
 def evaluate(model, tokens, windows, cfg, autocast, rank, world):
     """Mean loss per target over the windows, each process taking every world-th window."""
     model.eval()
-    mine = windows[rank::world]
     total, count = 0.0, 0
-    for i in range(0, len(mine), cfg.batch_size):
-        x, y = eval_batch(tokens, mine[i: i + cfg.batch_size], cfg.block_size)
+    step = world * cfg.batch_size
+    for i in range(0, len(windows), step):
+        # every process runs the same number of forward passes (under FSDP each one is collective);
+        # one left without windows at the end re-reads one and counts nothing
+        mine = windows[i: i + step][rank::world]
+        x, y = eval_batch(tokens, mine or windows[i: i + 1], cfg.block_size)
         x, y = x.to(cfg.device), y.to(cfg.device)
         with autocast:
             logits, _ = model(x)
-        total += F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
-        count += int((y != -1).sum())
+        if mine:
+            total += F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
+            count += int((y != -1).sum())
     model.train()
     total, count = all_sum([total, count], cfg.device)
     return total / count
@@ -180,11 +191,26 @@ def atomic_save(obj, path, text=False):
     os.replace(tmp, path)
 
 
-def load_checkpoint(path, device, hint="check out_dir"):
+def full_state(model, optimizer):
+    """Model and optimiser state as whole tensors on the CPU, keyed by parameter name, whether the
+    model is plain, under DDP or sharded by FSDP (then a collective: every process calls it)."""
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
+
+
+def load_full_state(model, optimizer, model_state, optimizer_state):
+    """The inverse of full_state; under FSDP each process keeps its own shard."""
+    options = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, model_state, options=options)
+    set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
+
+
+def load_checkpoint(path, hint="check out_dir"):
+    """A checkpoint, memory-mapped on the CPU: processes on one node share the pages."""
     if not os.path.exists(path):
         raise RunError(f"there is no checkpoint at {path}: {hint}")
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
         raise RunError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}: {str(e).splitlines()[0]}): "
                        f"restore a good copy, or start over with init_from=scratch --overwrite=True")
@@ -243,7 +269,6 @@ def train(cfg):
     resolve_system(cfg)
     rank, world = setup_distributed(cfg)
     master = rank == 0
-    torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
     device_type = "cuda" if cfg.device.startswith("cuda") else "cpu"
     if device_type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -281,7 +306,15 @@ def train(cfg):
 
     # model and optimiser
     model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS if hasattr(cfg, k)})
+    torch.manual_seed(cfg.seed)  # the same initial weights on every process (FSDP broadcasts nothing)
     raw_model = build_model(model_cfg).to(cfg.device)
+    torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
+    if cfg.fsdp:
+        if world == 1:
+            raise ConfigError("fsdp=True shards the model over processes: launch with torchrun --nproc_per_node=2 or more")
+        for block in raw_model.h:  # each block gathers its parameters just before it runs
+            fully_shard(block)
+        fully_shard(raw_model)
     optimizer = make_optimizer(raw_model, cfg, fused=device_type == "cuda")
 
     ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
@@ -289,15 +322,14 @@ def train(cfg):
     start_iter, elapsed_before, train_time = 0, 0.0, 0.0
     log_rows = []
     if cfg.init_from == "resume":
-        ckpt = load_checkpoint(ckpt_path, cfg.device, hint="start with init_from=scratch")
+        ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
         if ckpt["model_args"] != asdict(model_cfg):
             changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != asdict(model_cfg).get(k))
             raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
-        raw_model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        torch.set_rng_state(ckpt["rng"][rank]["cpu"].cpu())
+        load_full_state(raw_model, optimizer, ckpt["model"], ckpt["optimizer"])
+        torch.set_rng_state(ckpt["rng"][rank]["cpu"])
         if device_type == "cuda":
-            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"].cpu())
+            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
         start_iter = ckpt["iter"]
         elapsed_before, train_time = ckpt["elapsed_s"], ckpt["train_time_s"]
         log_rows = read_log(log_path, start_iter)
@@ -317,7 +349,7 @@ def train(cfg):
         os.replace(log_path + ".tmp", log_path)
 
     model = torch.compile(raw_model) if cfg.compile else raw_model
-    if world > 1:
+    if world > 1 and not cfg.fsdp:
         model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if device_type == "cuda" else None)
     if master:
         print(f"{cfg.arch} {cfg.norm}: {raw_model.num_params() / 1e6:.2f}M parameters, {len(train_data):,} training tokens, "
@@ -355,11 +387,12 @@ def train(cfg):
             rng = [rng_state(device_type)] * world
             if world > 1:
                 dist.all_gather_object(rng, rng_state(device_type))
+            model_state, optimizer_state = full_state(raw_model, optimizer)
             if master:
                 print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
                 with open(log_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
-                atomic_save({"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
+                atomic_save({"model": model_state, "optimizer": optimizer_state,
                              "model_args": asdict(model_cfg), "config": vars(cfg), "meta": meta,
                              "iter": it, "elapsed_s": row["elapsed_s"], "train_time_s": train_time, "rng": rng},
                             ckpt_path)
@@ -373,9 +406,12 @@ def train(cfg):
         for micro_step in range(n_micro):
             first = it * global_batch + rank * per_rank + micro_step * micro
             x, y = (to_device(t) for t in windows.batch(first, micro))
-            # under DDP, average the gradients across processes only after the last micro-batch
-            sync = micro_step == n_micro - 1 or world == 1
-            with (nullcontext() if sync else model.no_sync()), autocast:
+            # average the gradients across processes only after the last micro-batch
+            sync = micro_step == n_micro - 1
+            if cfg.fsdp:
+                raw_model.set_requires_gradient_sync(sync)
+            ddp_no_sync = model.no_sync() if world > 1 and not cfg.fsdp and not sync else nullcontext()
+            with ddp_no_sync, autocast:
                 _, loss = model(x, y)
             (loss / n_micro).backward()
             loss_acc += loss.detach() / n_micro

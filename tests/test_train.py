@@ -74,3 +74,25 @@ def test_sample_prints_text_from_a_trained_checkpoint(data_dir, tmp_path):
     assert len(samples) == 3 and samples[-1] == ""
     for s in samples[:2]:
         assert s.startswith("ROMEO:") and len(s.encode()) >= len("ROMEO:") + 40
+
+
+def test_fsdp_matches_ddp_and_resumes(data_dir, tmp_path):
+    common = ["--max_iters=12", "--eval_interval=4", "--batch_size=4", "--gradient_accumulation_steps=2",
+              "--norm=dyt"]  # DyT: its one-element alpha is sharded unevenly across the two processes
+    train(data_dir, tmp_path / "ddp", *common, torchrun=2)
+    train(data_dir, tmp_path / "fsdp", *common, "--fsdp=True", torchrun=2)
+    ddp, fsdp = read_log(tmp_path / "ddp"), read_log(tmp_path / "fsdp")
+    assert len(ddp) == len(fsdp) == 4
+    for a, b in zip(ddp, fsdp):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and a["alpha"] == pytest.approx(b["alpha"], abs=1e-6)
+    # a sharded run saves a whole checkpoint: resume it under FSDP, and sample from it in one process
+    train(data_dir, tmp_path / "cut", *common[1:], "--max_iters=8", "--fsdp=True", torchrun=2)
+    train(data_dir, tmp_path / "cut", *common[1:], "--max_iters=12", "--fsdp=True", "--init_from=resume", torchrun=2)
+    assert [r["val_loss"] for r in read_log(tmp_path / "cut")] == [r["val_loss"] for r in fsdp]
+    p = run("sample.py", f"--out_dir={tmp_path / 'cut'}", "--num_samples=1", "--max_new_tokens=5")
+    assert p.stdout.count("---------------") == 1
+
+
+def test_fsdp_needs_several_processes(data_dir, tmp_path):
+    p = train(data_dir, tmp_path / "one", "--fsdp=True", expect_ok=False)
+    assert p.returncode == 2 and "fsdp=True shards the model over processes" in p.stderr
