@@ -25,6 +25,8 @@ import numpy as np
 
 WIKITEXT_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+# local copies used before downloading: where a download lands, and where this project's CI keeps one
+SHAKESPEARE_COPIES = ("data/tinyshakespeare.txt", "../shared/data/tinyshakespeare.txt")
 TOKENIZERS = ("byte", "gpt2")
 
 
@@ -167,12 +169,11 @@ def main(argv=None):
     if args.dataset == "wikitext103":
         prepare_wikitext103(args)
     elif args.dataset == "shakespeare":
-        path = args.input
+        path = args.input or next((p for p in SHAKESPEARE_COPIES if os.path.exists(p)), None)
         if path is None:
             path = os.path.join(args.data_dir, "tinyshakespeare.txt")
-            if not os.path.exists(path):
-                os.makedirs(args.data_dir, exist_ok=True)
-                download(SHAKESPEARE_URL, path)
+            os.makedirs(args.data_dir, exist_ok=True)
+            download(SHAKESPEARE_URL, path)
         prepare_text(path, f"shakespeare_{args.tokenizer}", args.tokenizer, args.data_dir)
     else:
         if not (args.input and args.name):

@@ -89,7 +89,7 @@ seed = 1337
 # -----------------------------------------------------------------------------
 DEFAULTS = {k: v for k, v in globals().items()
             if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
-MODEL_KEYS = [f.name for f in fields(ModelConfig)]
+MODEL_KEYS = [f.name for f in fields(ModelConfig) if f.name in DEFAULTS]  # what a config can set
 
 
 class RunError(RuntimeError):
@@ -305,13 +305,12 @@ def train(cfg):
     attn_x = eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device)
 
     # model and optimiser
-    model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS if hasattr(cfg, k)})
+    model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS})
     torch.manual_seed(cfg.seed)  # the same initial weights on every process (FSDP broadcasts nothing)
     raw_model = build_model(model_cfg).to(cfg.device)
     torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
+    cfg.fsdp = cfg.fsdp and world > 1  # one process has nothing to shard
     if cfg.fsdp:
-        if world == 1:
-            raise ConfigError("fsdp=True shards the model over processes: launch with torchrun --nproc_per_node=2 or more")
         for block in raw_model.h:  # each block gathers its parameters just before it runs
             fully_shard(block)
         fully_shard(raw_model)

@@ -77,6 +77,7 @@ def test_download_failure_says_to_pass_input(tmp_path, monkeypatch):
         raise OSError("no network")
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.chdir(tmp_path)  # no local copy of tiny Shakespeare here
     with pytest.raises(SystemExit, match="pass --input PATH"):
         prepare(["shakespeare", "--data_dir", str(tmp_path)])
     assert os.listdir(tmp_path) == []

@@ -6,3 +6,6 @@ n_embd = 3072
 batch_size = 1
 gradient_accumulation_steps = 64
 learning_rate = 0.0001
+# replicated on 8 GPUs, weights, gradients, AdamW state and DDP's buckets need ~78 GB per GPU
+# (python memory.py config/*3.78b*.py): shard them instead; with one process this does nothing
+fsdp = True

@@ -1,0 +1,184 @@
+"""
+Speed, measured as ratios within one run on the current device.
+
+    python bench.py config/micro/dyt_micro_8k.py              # CPU: the micro model
+    python bench.py config/dyt_64m_1m.py --sections=step,norms  # on a GPU
+
+Sections (--sections=step,norms,probes,loop; all by default):
+- step:   tokens/s of a full training step (forward, backward, AdamW) on random tokens, eager and
+          compiled; MFU against the GPU's bf16 peak when the GPU is in the table below; peak memory.
+- norms:  forward + backward time of each norm at (8192, 512) and (8192, 2048), eager and compiled,
+          as ratios to LayerNorm; DyT also with alpha, then gamma frozen, to show where its time goes.
+- probes: the evaluation-time probes (saturation, norm stds, attention entropy) against the training
+          steps between two evaluations: the share of a run's time they cost.
+- loop:   train.py's own tokens/s against the bare step loop on the same model and batch (needs the
+          config's dataset prepared): what the data, logging and bookkeeping around the step cost.
+"""
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from types import SimpleNamespace
+
+import torch
+
+import train
+from configurator import ConfigError, configure
+from data import DataError, load_meta
+from dyt import make_norm
+from model import ModelConfig, build_model
+from probes import learned_scalars, probe_attention, probe_norms
+
+# dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; first match of the device name wins
+GPU_PEAK_BF16 = [("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("A100", 312e12),
+                 ("L40S", 362e12), ("L4", 121e12), ("A10", 125e12)]
+BENCH_DEFAULTS = {"sections": "step,norms,probes,loop", "steps": 20}
+
+
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device, reps, warmup=3):
+    """Seconds per call of fn, after warmup calls (which also trigger compilation)."""
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    sync(device)
+    return (time.perf_counter() - t) / reps
+
+
+def peak_memory(device):
+    if device.startswith("cuda"):
+        return f"{torch.cuda.max_memory_allocated() / 1e9:.2f} GB allocated"
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB process RSS"
+
+
+def gpu_peak(device):
+    if not device.startswith("cuda"):
+        return None
+    name = torch.cuda.get_device_name()
+    return next((peak for key, peak in GPU_PEAK_BF16 if key in name), None)
+
+
+def setup(cfg):
+    """Model, optimiser, a fixed random batch and the autocast context for the config."""
+    if cfg.vocab_size is None:
+        try:
+            cfg.vocab_size = 64 * -(-load_meta(cfg.data_dir, cfg.dataset)["vocab_size"] // 64)
+        except DataError:
+            cfg.vocab_size = 50304
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(**{k: getattr(cfg, k) for k in train.MODEL_KEYS})).to(cfg.device)
+    optimizer = train.make_optimizer(model, cfg, fused=cfg.device.startswith("cuda"))
+    x, y = torch.randint(0, cfg.vocab_size, (2, cfg.batch_size, cfg.block_size), device=cfg.device)
+    autocast = torch.autocast("cuda" if cfg.device.startswith("cuda") else "cpu", dtype=torch.bfloat16) \
+        if cfg.dtype == "bfloat16" else nullcontext()
+    return model, optimizer, x, y, autocast
+
+
+def step_time(cfg, compiled):
+    """Seconds per bare training step: forward, backward, clip, AdamW."""
+    model, optimizer, x, y, autocast = setup(cfg)
+    forward = torch.compile(model) if compiled else model
+
+    def step():
+        with autocast:
+            _, loss = forward(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return timed(step, cfg.device, cfg.steps), model
+
+
+def section_step(cfg):
+    tokens = cfg.batch_size * cfg.block_size
+    print(f"## step: {cfg.arch} {cfg.norm}, batch {cfg.batch_size} x {cfg.block_size}, {cfg.dtype} on {cfg.device}")
+    base = None
+    for compiled in (False, True):
+        t, model = step_time(cfg, compiled)
+        base = base or t
+        flops = (6 * model.num_params() + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size) * tokens
+        peak = gpu_peak(cfg.device) if cfg.dtype == "bfloat16" else None
+        mfu = f"MFU {flops / t / peak:.1%}" if peak else "MFU n/a (no bf16 peak known for this device)"
+        print(f"  {'compiled' if compiled else 'eager':8s} {t * 1000:8.1f} ms/step  {tokens / t:10,.0f} tokens/s  "
+              f"x{base / t:.2f} vs eager  {mfu}  peak {peak_memory(cfg.device)}")
+
+
+def section_norms(cfg):
+    print(f"## norms: forward + backward, ms, ratio to LayerNorm in the same mode ({cfg.device}, float32)")
+    variants = [("layernorm", {}), ("rmsnorm", {}), ("hardtanh", {}), ("dyt", {}),
+                ("dyt", {"frozen": "alpha"}), ("dyt", {"frozen": "weight"})]
+    for width in (512, 2048):
+        x = torch.randn(8192, width, device=cfg.device, requires_grad=True)
+        grad = torch.randn_like(x)
+        for compiled in (False, True):
+            times = []
+            for kind, opts in variants:
+                norm = make_norm(kind, width).to(cfg.device)
+                if "frozen" in opts:
+                    getattr(norm, opts["frozen"]).requires_grad_(False)
+                f = torch.compile(norm) if compiled else norm
+                times.append(timed(lambda: f(x).backward(grad), cfg.device, reps=20))
+            cells = [f"{kind}{' -' + o['frozen'] + ' grad' if o else ''} {t * 1000:.2f} (x{t / times[0]:.2f})"
+                     for (kind, o), t in zip(variants, times)]
+            print(f"  (8192, {width}) {'compiled' if compiled else 'eager':8s} " + " | ".join(cells))
+
+
+def section_probes(cfg):
+    t_step, model = step_time(cfg, compiled=False)
+    _, _, x, _, autocast = setup(cfg)
+
+    def probes():
+        probe_norms(model, x, autocast)
+        learned_scalars(model)
+        probe_attention(model, x[:8], autocast)
+
+    t_probe = timed(probes, cfg.device, reps=5, warmup=1)
+    share = t_probe / (t_probe + cfg.eval_interval * t_step)
+    print(f"## probes: {t_probe * 1000:.0f} ms per evaluation against {cfg.eval_interval} steps of "
+          f"{t_step * 1000:.0f} ms: {share:.2%} of the run's time (target < 3%)")
+
+
+def section_loop(cfg):
+    t_bare, _ = step_time(cfg, compiled=bool(cfg.compile))
+    bare = cfg.batch_size * cfg.block_size / t_bare
+    with tempfile.TemporaryDirectory() as out:
+        run = SimpleNamespace(**{**vars(cfg), "out_dir": out, "max_iters": cfg.steps, "eval_interval": cfg.steps,
+                                 "log_interval": max(1, cfg.log_interval), "init_from": "scratch", "overwrite": True})
+        train.train(run)
+        with open(os.path.join(out, "summary.json")) as f:
+            tps = json.load(f)["tokens_per_sec"]
+    print(f"## loop: train.py {tps:,.0f} tokens/s, bare step loop {bare:,.0f} tokens/s: "
+          f"train.py runs at {tps / bare:.1%} of the bare loop (target >= 90%)")
+
+
+def main(argv):
+    cfg = SimpleNamespace(**configure({**train.DEFAULTS, **BENCH_DEFAULTS}, argv))
+    train.resolve_system(cfg)
+    if cfg.gradient_accumulation_steps != 1:
+        print("(the step section times one micro-batch; train.py accumulates "
+              f"{cfg.gradient_accumulation_steps} of them per step)")
+    sections = {"step": section_step, "norms": section_norms, "probes": section_probes, "loop": section_loop}
+    for name in cfg.sections.split(","):
+        if name not in sections:
+            raise ConfigError(f"unknown section {name!r}: choose from {', '.join(sections)}")
+        sections[name](cfg)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except (ConfigError, DataError, train.RunError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

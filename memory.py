@@ -1,0 +1,75 @@
+"""
+How much GPU memory a config needs per process, before you launch it.
+
+    python memory.py config/*.py                 # one line per config, 1 GPU and 8 GPUs, DDP and FSDP
+    python memory.py config/dyt_3.78b_118m.py --gpus 8 --gpu_gb 80
+
+An estimate, not a measurement (bench.py measures): fp32 weights and gradients (4 + 4 bytes per
+parameter), AdamW's two moments (8 bytes), all divided by the number of processes under FSDP, and
+the activations of one micro-batch kept for the backward pass. Per layer and token, a pre-norm block
+keeps about 34 values of width n_embd in bf16 (Korthikanti et al. 2022, with flash attention, so no
+T x T matrix), twice that in fp32; the logits add 10 bytes per token and vocabulary entry (bf16
+logits, their fp32 copy for the loss, its gradient). Allocator slack and the CUDA context (1-2 GB)
+come on top: leave a margin.
+"""
+
+import argparse
+import os
+import sys
+from dataclasses import fields
+
+import torch
+
+from configurator import ConfigError, configure
+from model import ModelConfig, build_model
+
+
+def model_size(cfg):
+    """Parameters of a config's model, counted once each (tied embedding once), on the meta device."""
+    model_cfg = ModelConfig(**{f.name: cfg[f.name] for f in fields(ModelConfig) if f.name in cfg})
+    model_cfg.vocab_size = model_cfg.vocab_size or 50304
+    with torch.device("meta"):
+        return sum(p.numel() for p in build_model(model_cfg).parameters()), model_cfg
+
+
+def estimate(cfg, world=1, fsdp=False, dtype="bfloat16"):
+    """Bytes per process: {params, grads, optimizer, activations, total}."""
+    n, model_cfg = model_size(cfg)
+    shard = world if fsdp else 1
+    global_batch = cfg["batch_size"] * cfg["gradient_accumulation_steps"]
+    micro = min(cfg["batch_size"], max(1, global_batch // world))  # sequences per forward pass
+    tokens = micro * cfg["block_size"]
+    width = 2 if dtype == "bfloat16" else 4
+    activations = tokens * model_cfg.n_layer * 17 * width * model_cfg.n_embd + 10 * tokens * model_cfg.vocab_size
+    out = {"params": 4 * n / shard, "grads": 4 * n / shard, "optimizer": 8 * n / shard, "activations": activations}
+    if not fsdp and world > 1:
+        out["grads"] *= 2  # DDP keeps its gradient buckets beside the gradients
+    out["total"] = sum(out.values())
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("configs", nargs="+")
+    p.add_argument("--gpus", type=int, default=8, help="GPUs of a node, for the DDP and FSDP columns")
+    p.add_argument("--gpu_gb", type=float, default=80.0, help="memory of one GPU, to say what fits")
+    args = p.parse_args(argv)
+    import train
+    layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
+    print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
+    for path in args.configs:
+        try:
+            cfg = configure(train.DEFAULTS, [path])
+        except ConfigError as e:
+            sys.exit(f"error: {e}")
+        cols = []
+        for _, world, fsdp in layouts:
+            gb = estimate(cfg, world, fsdp)["total"] / 1e9
+            cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else ' '}")
+        print(f"{os.path.basename(path)[:-3]:32s} {model_size(cfg)[0] / 1e6:7.0f}M " + " ".join(cols))
+    print(f"('!' = more than {args.gpu_gb:g} GB: use --fsdp=True over more GPUs, or a smaller batch_size "
+          f"with more gradient_accumulation_steps)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
