@@ -20,6 +20,10 @@ class ConfigError(ValueError):
     pass
 
 
+def _a(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def _suggest(key, known):
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
     return f" (did you mean {', '.join(close)}?)" if close else ""
@@ -36,8 +40,9 @@ def _check(key, value, defaults, source):
     if isinstance(default, float) and type(value) is int:
         return float(value)
     if type(value) is not type(default):
-        raise ConfigError(f"{key}={value!r} in {source} should be a {type(default).__name__} "
-                          f"like the default {default!r}, not a {type(value).__name__}")
+        want, got = type(default).__name__, type(value).__name__
+        raise ConfigError(f"{key}={value!r} in {source} should be {_a(want)} {want} like the default {default!r}, "
+                          f"not {_a(got)} {got}")
     return value
 
 

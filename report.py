@@ -226,6 +226,12 @@ def heuristic_section(cells):
 # -----------------------------------------------------------------------------
 # Figures
 
+def save(fig, path, dpi):
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
 def phase_diagram(cells, scales, budgets, arch, path):
     fig, axes = plt.subplots(1, 2, figsize=(4 + 2.2 * len(budgets), 1.5 + 0.8 * len(scales)), squeeze=False)
     for ax, (measure, title) in zip(axes[0], MEASURES[:2]):
@@ -245,9 +251,7 @@ def phase_diagram(cells, scales, budgets, arch, path):
         ax.set_ylabel("model size")
         ax.set_title(f"{title.split(':')[0]}\nDyT vs vanilla, val loss Δ% (blue: DyT better)", fontsize=9)
     fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, dpi=110)
 
 
 def curves(cells, arch, path):
@@ -271,9 +275,7 @@ def curves(cells, arch, path):
     for ax in list(axes.flat)[len(pairs):]:
         ax.axis("off")
     fig.suptitle(f"{arch}: val loss (solid), train loss (dotted); ★ best checkpoint, ■ final step", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def saturation_plot(rows, path):
@@ -288,9 +290,7 @@ def saturation_plot(rows, path):
     ax.set_xlabel("DyT saturation, fraction of |αx| > 2 (filled: final, open: step 500)")
     ax.set_ylabel("DyT vs vanilla val loss Δ% (final step)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, dpi=110)
 
 
 def alpha_plot(run, path):
@@ -311,9 +311,7 @@ def alpha_plot(run, path):
     axes[2].set(title="α against 1/std (each point an evaluation)", xlabel="1/std", ylabel="α", xscale="log")
     axes[0].legend(fontsize=6, ncol=2)
     fig.suptitle(f"{run['name']}: does α track 1/std of its input?", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def entropy_section(runs, out):
@@ -355,9 +353,7 @@ def entropy_heatmap(run, path):
     ax.set(xlabel="head", ylabel="layer", title=f"{run['name']}\nentropy / ceiling, step {run['log'][-1]['iter']}")
     ax.title.set_fontsize(9)
     fig.colorbar(im, ax=ax, fraction=0.05)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def slopes_plot(runs, path):
@@ -372,9 +368,7 @@ def slopes_plot(runs, path):
     ax.set(xlabel="step", ylabel="negative slope", title="learnable leaky-ReLU slopes (0 = ReLU, 1 = linear)")
     if len(runs) == 1:
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 # -----------------------------------------------------------------------------

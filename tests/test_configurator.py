@@ -26,7 +26,7 @@ def test_none_defaults_are_overridable():
 
 def test_int_stands_for_float_but_not_the_reverse():
     assert configure(DEFAULTS, ["--learning_rate=1"])["learning_rate"] == 1.0
-    with pytest.raises(ConfigError, match="batch_size=0.5 in the command line should be a int"):
+    with pytest.raises(ConfigError, match="batch_size=0.5 in the command line should be an int"):
         configure(DEFAULTS, ["--batch_size=0.5"])
     with pytest.raises(ConfigError, match="should be a bool"):
         configure(DEFAULTS, ["--compile=yes"])

@@ -120,7 +120,7 @@ def bad_dataset(tmp_path, ids, extra_byte=False):
 
 @pytest.mark.parametrize("case, args, message", [
     ("unknown key", ["--n_layers=3"], "unknown config key 'n_layers' in the command line (did you mean n_layer"),
-    ("wrong type", ["--batch_size=eight"], "batch_size='eight' in the command line should be a int"),
+    ("wrong type", ["--batch_size=eight"], "batch_size='eight' in the command line should be an int"),
     ("missing config", ["config/nope.py"], "config file config/nope.py not found"),
     ("missing dataset", ["--dataset=shakespeare_gpt2"], "run `python prepare_data.py shakespeare` first"),
     ("budget too large", ["--train_tokens=2_000_000"], "train_tokens=2,000,000 is larger than the 1,003,854 tokens"),

@@ -1,0 +1,38 @@
+"""The README's main command, shrunk to a few steps and one seed, so the micro-grid pipeline cannot rot."""
+
+import glob
+import os
+
+from conftest import REPO, run
+
+MICRO = sorted(glob.glob(os.path.join(REPO, "config", "micro", "*.py")))
+
+
+def test_the_micro_grid_spans_the_papers_range():
+    import train
+    from configurator import configure
+    cells = {os.path.basename(p)[:-3]: configure(train.DEFAULTS, [p]) for p in MICRO}
+    assert {name.split("_")[0] for name in cells} == {"vanilla", "dyt"}
+    budgets = sorted({c["train_tokens"] for c in cells.values()})
+    assert len(budgets) == 4 and len(cells) == 8
+    n_params = 4 * 12 * 128 ** 2 + 256 * 128 + 9 * 128  # 4 blocks, embedding, norms (DyT adds 9 alphas)
+    assert 0.005 <= budgets[0] / n_params <= 0.02 and 1.0 <= budgets[-1] / n_params <= 2.0
+    for c in cells.values():  # the paper's protocol shape: fixed steps, long warmup, nearly constant rate
+        assert c["dataset"] == "shakespeare_byte" and c["max_iters"] == 700 and c["warmup_iters"] == 0.4 * 700
+        assert c["lr_decay_iters"] > 100 * c["max_iters"] and c["alpha_init"] == 2.0
+        assert c["max_iters"] % c["eval_interval"] == 0 and 500 % c["eval_interval"] == 0
+
+
+def test_sweep_and_report_of_the_shrunken_micro_grid(data_dir, tmp_path):
+    out = tmp_path / "micro"
+    run("sweep.py", *MICRO, "--seeds", "1", "--out", out, f"--data_dir={data_dir}", "--max_iters=10",
+        "--eval_interval=5", "--warmup_iters=5", "--val_tokens=2048", "--n_layer=1", "--block_size=32")
+    assert len(glob.glob(str(out / "*" / "summary.json"))) == 8
+    run("report.py", out)
+    md = (out / "report.md").read_text()
+    table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
+    for budget in ("8k", "32k", "128k", "1m"):
+        assert f"| gpt | micro | {budget} |" in table
+    assert table.count("(1 seed)") == 8
+    for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png"):
+        assert (out / png).stat().st_size > 5000
