@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import torch
 
 import train
+from checkpoint import RunError
 from configurator import ConfigError, configure
 from data import DataError, load_meta
 from dyt import make_norm
@@ -179,6 +180,6 @@ def main(argv):
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except (ConfigError, DataError, train.RunError) as e:
+    except (ConfigError, DataError, RunError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

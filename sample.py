@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import torch
 
+from checkpoint import RunError, load_checkpoint
 from configurator import ConfigError, configure
 from model import ModelConfig, build_model
 from prepare_data import Tokenizer
-from train import RunError, load_checkpoint
 
 DEFAULTS = {
     "out_dir": "out",          # the run folder holding ckpt.pt

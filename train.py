@@ -22,12 +22,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
-                                                     get_optimizer_state_dict, set_model_state_dict,
-                                                     set_optimizer_state_dict)
 from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from checkpoint import (RunError, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
+                        read_log, rng_state)
 from configurator import ConfigError, configure
 from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
 from model import ModelConfig, build_model
@@ -90,10 +89,6 @@ seed = 1337
 DEFAULTS = {k: v for k, v in globals().items()
             if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
 MODEL_KEYS = [f.name for f in fields(ModelConfig) if f.name in DEFAULTS]  # what a config can set
-
-
-class RunError(RuntimeError):
-    """A problem with the run itself (checkpoint, out_dir, diverged loss), told in one line."""
 
 
 def get_lr(cfg, it):
@@ -173,79 +168,6 @@ def spread(windows, k):
     if len(windows) <= k:
         return windows
     return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
-
-
-def rng_state(device_type):
-    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
-
-
-def atomic_save(obj, path, text=False):
-    """Write to path + '.tmp', then rename: a reader never sees a half-written file."""
-    tmp = path + ".tmp"
-    if text:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-    else:
-        torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def full_state(model, optimizer):
-    """Model and optimiser state as whole tensors on the CPU, keyed by parameter name, whether the
-    model is plain, under DDP or sharded by FSDP (then a collective: every process calls it)."""
-    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
-
-
-def load_full_state(model, optimizer, model_state, optimizer_state):
-    """The inverse of full_state; under FSDP each process keeps its own shard."""
-    options = StateDictOptions(full_state_dict=True)
-    set_model_state_dict(model, model_state, options=options)
-    set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
-
-
-def load_checkpoint(path, hint="check out_dir"):
-    """A checkpoint, memory-mapped on the CPU: processes on one node share the pages."""
-    if not os.path.exists(path):
-        raise RunError(f"there is no checkpoint at {path}: {hint}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
-        raise RunError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}: {str(e).splitlines()[0]}): "
-                       f"restore a good copy, or start over with init_from=scratch --overwrite=True")
-
-
-def read_log(path, up_to_iter):
-    """The log lines of evaluations at or before up_to_iter (dropping any written after the checkpoint)."""
-    if not os.path.exists(path):
-        return []
-    rows = []
-    with open(path) as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill
-            if row["iter"] <= up_to_iter:
-                rows.append(row)
-    return rows
-
-
-def diverged(cfg, master, what):
-    """Mark the run as diverged (report.py lists it apart) and say so; the last checkpoint stays good."""
-    if master:
-        atomic_save({"reason": what}, os.path.join(cfg.out_dir, "diverged.json"), text=True)
-    return RunError(f"{what}: the run diverged. The last good checkpoint is {os.path.join(cfg.out_dir, 'ckpt.pt')}; "
-                    f"lower learning_rate or raise warmup_iters")
-
-
-def check_out_dir(cfg):
-    """Refuse to start from scratch where a finished or resumable run already is."""
-    for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
-        if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
-            raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
-                           f"or pass --overwrite=True to start again from scratch")
 
 
 def summarise(log, model, train_tokens):

@@ -1,0 +1,94 @@
+"""
+What a run keeps on disk, and how it gets there safely.
+
+out_dir holds log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state) and, once the
+run is finished, summary.json (or diverged.json if its loss became NaN). Every file is written to a
+temporary name and renamed, so a kill at any moment leaves the previous version whole. Checkpoints
+hold whole tensors keyed by parameter name whether the model was plain, under DDP or sharded by
+FSDP, so any of them resumes under any other, and sample.py reads them in one process.
+"""
+
+import json
+import os
+
+import torch
+from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
+                                                     get_optimizer_state_dict, set_model_state_dict,
+                                                     set_optimizer_state_dict)
+
+
+class RunError(RuntimeError):
+    """A problem with the run itself (checkpoint, out_dir, diverged loss), told in one line."""
+
+
+def rng_state(device_type):
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
+
+
+def atomic_save(obj, path, text=False):
+    """Write to path + '.tmp', then rename: a reader never sees a half-written file."""
+    tmp = path + ".tmp"
+    if text:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+    else:
+        torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def full_state(model, optimizer):
+    """Model and optimiser state as whole tensors on the CPU, keyed by parameter name, whether the
+    model is plain, under DDP or sharded by FSDP (then a collective: every process calls it)."""
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
+
+
+def load_full_state(model, optimizer, model_state, optimizer_state):
+    """The inverse of full_state; under FSDP each process keeps its own shard."""
+    options = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, model_state, options=options)
+    set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
+
+
+def load_checkpoint(path, hint="check out_dir"):
+    """A checkpoint, memory-mapped on the CPU: processes on one node share the pages."""
+    if not os.path.exists(path):
+        raise RunError(f"there is no checkpoint at {path}: {hint}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
+        raise RunError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}: {str(e).splitlines()[0]}): "
+                       f"restore a good copy, or start over with init_from=scratch --overwrite=True")
+
+
+def read_log(path, up_to_iter):
+    """The log lines of evaluations at or before up_to_iter (dropping any written after the checkpoint)."""
+    if not os.path.exists(path):
+        return []
+    rows = []
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill
+            if row["iter"] <= up_to_iter:
+                rows.append(row)
+    return rows
+
+
+def diverged(cfg, master, what):
+    """Mark the run as diverged (report.py lists it apart) and say so; the last checkpoint stays good."""
+    if master:
+        atomic_save({"reason": what}, os.path.join(cfg.out_dir, "diverged.json"), text=True)
+    return RunError(f"{what}: the run diverged. The last good checkpoint is {os.path.join(cfg.out_dir, 'ckpt.pt')}; "
+                    f"lower learning_rate or raise warmup_iters")
+
+
+def check_out_dir(cfg):
+    """Refuse to start from scratch where a finished or resumable run already is."""
+    for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
+        if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
+            raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
+                           f"or pass --overwrite=True to start again from scratch")
