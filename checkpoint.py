@@ -10,6 +10,7 @@ FSDP, so any of them resumes under any other, and sample.py reads them in one pr
 
 import json
 import os
+from contextlib import contextmanager
 
 import torch
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
@@ -25,16 +26,28 @@ def rng_state(device_type):
     return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
 
 
-def atomic_save(obj, path, text=False):
-    """Write to path + '.tmp', then rename: a reader never sees a half-written file."""
+@contextmanager
+def atomic_open(path, mode="w"):
+    """open(path, mode) for writing, through path + '.tmp' renamed at the end: a reader sees the old
+    file or the new one, never half of one. On an error the temporary file is removed."""
     tmp = path + ".tmp"
-    if text:
-        with open(tmp, "w") as f:
+    try:
+        with open(tmp, mode) as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def atomic_save(obj, path, text=False):
+    """obj as JSON (text) or as a torch checkpoint, written atomically."""
+    with atomic_open(path, "w" if text else "wb") as f:
+        if text:
             json.dump(obj, f, indent=2)
             f.write("\n")
-    else:
-        torch.save(obj, tmp)
-    os.replace(tmp, path)
+        else:
+            torch.save(obj, f)
 
 
 def full_state(model, optimizer):

@@ -23,6 +23,8 @@ import zipfile
 
 import numpy as np
 
+from checkpoint import atomic_open
+
 WIKITEXT_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 # local copies used before downloading: where a download lands, and where this project's CI keeps one
@@ -69,31 +71,24 @@ def encode_lines(lines, tokenizer, chunk=20_000):
     return np.concatenate([np.asarray(p, dtype=np.uint16) for p in parts]) if parts else np.zeros(0, np.uint16)
 
 
-def atomic_write_bytes(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def write_dataset(out_dir, train, val, meta):
     """train.bin, val.bin, and last meta.json: a folder with meta.json is a finished one."""
     os.makedirs(out_dir, exist_ok=True)
     if os.path.exists(os.path.join(out_dir, "meta.json")):
         os.remove(os.path.join(out_dir, "meta.json"))
-    atomic_write_bytes(os.path.join(out_dir, "train.bin"), train.astype(np.uint16).tobytes())
-    atomic_write_bytes(os.path.join(out_dir, "val.bin"), val.astype(np.uint16).tobytes())
     meta = {**meta, "train_tokens": int(len(train)), "val_tokens": int(len(val))}
-    atomic_write_bytes(os.path.join(out_dir, "meta.json"), (json.dumps(meta, indent=2) + "\n").encode())
+    for name, data in (("train.bin", train.astype(np.uint16).tobytes()), ("val.bin", val.astype(np.uint16).tobytes()),
+                       ("meta.json", (json.dumps(meta, indent=2) + "\n").encode())):
+        with atomic_open(os.path.join(out_dir, name), "wb") as f:
+            f.write(data)
     print(f"wrote {out_dir}: {len(train):,} train and {len(val):,} val tokens ({meta['tokenizer']})")
 
 
 def download(url, path):
     """Fetch url to path with a progress line; a clear error when there is no network."""
     print(f"downloading {url}", file=sys.stderr)
-    tmp = path + ".tmp"
     try:
-        with urllib.request.urlopen(url, timeout=30) as r, open(tmp, "wb") as f:
+        with urllib.request.urlopen(url, timeout=30) as r, atomic_open(path, "wb") as f:
             total, done = int(r.headers.get("Content-Length") or 0), 0
             while chunk := r.read(1 << 20):
                 f.write(chunk)
@@ -102,10 +97,7 @@ def download(url, path):
                 print(f"\r  {done / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
     except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
         raise SystemExit(f"error: could not download {url} ({e}): download it yourself and pass --input PATH")
-    os.replace(tmp, path)
 
 
 def wikitext_lines(source, split):

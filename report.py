@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from checkpoint import atomic_open  # noqa: E402
 from probes import OVERLOAD_FRACTION, entropy_ceiling  # noqa: E402
 from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test  # noqa: E402
 
@@ -412,9 +413,8 @@ def report(out):
         md += ["## Runs left out", ""] + [f"- {name}: {why}" for name, why in left_out] + [""]
     md += ["Paper figures: Verma (2026), *When Does Removing LayerNorm Help?*, arXiv 2604.23434, "
            "as in `reference/paper_cells.json`."]
-    with open(os.path.join(out, "report.md.tmp"), "w") as f:
+    with atomic_open(os.path.join(out, "report.md")) as f:
         f.write("\n".join(md) + "\n")
-    os.replace(os.path.join(out, "report.md.tmp"), os.path.join(out, "report.md"))
     for name, why in left_out:
         print(f"left out {name}: {why}")
     print(f"wrote {os.path.join(out, 'report.md')} from {len(runs)} runs")

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from checkpoint import (RunError, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
+from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
                         read_log, rng_state)
 from configurator import ConfigError, configure
 from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
@@ -265,9 +265,8 @@ def train(cfg):
         for name in stale:
             if os.path.exists(os.path.join(cfg.out_dir, name)):
                 os.remove(os.path.join(cfg.out_dir, name))
-        with open(log_path + ".tmp", "w") as f:  # the log as of the checkpoint
+        with atomic_open(log_path) as f:  # the log as of the checkpoint
             f.writelines(json.dumps(r) + "\n" for r in log_rows)
-        os.replace(log_path + ".tmp", log_path)
 
     model = torch.compile(raw_model) if cfg.compile else raw_model
     if world > 1 and not cfg.fsdp:

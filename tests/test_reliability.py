@@ -5,6 +5,7 @@ Each case here is a row of the README's table "When something is wrong".
 
 import os
 import random
+from contextlib import contextmanager
 import signal
 import subprocess
 import sys
@@ -154,16 +155,19 @@ def test_an_interrupted_prepare_leaves_no_finished_looking_folder(tmp_path, monk
     src = tmp_path / "t.txt"
     src.write_text("hello world " * 500)
     args = ["text", "--input", str(src), "--name", "t", "--data_dir", str(tmp_path / "d")]
-    prepare_data.main(args)  # a finished folder, then a second preparation killed between two files
-    real_write, calls = prepare_data.atomic_write_bytes, []
+    prepare_data.main(args)  # a finished folder, then a second preparation killed inside its second file
+    real_open, calls = prepare_data.atomic_open, []
 
-    def killed_on_second_write(path, data):
+    @contextmanager
+    def killed_in_second_file(path, mode):
         calls.append(path)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        real_write(path, data)
+        with real_open(path, mode) as f:
+            if len(calls) == 2:
+                f.write(b"half a file")
+                raise KeyboardInterrupt
+            yield f
 
-    monkeypatch.setattr(prepare_data, "atomic_write_bytes", killed_on_second_write)
+    monkeypatch.setattr(prepare_data, "atomic_open", killed_in_second_file)
     with pytest.raises(KeyboardInterrupt):
         prepare_data.main(args)
     assert not (tmp_path / "d" / "t" / "meta.json").exists()  # so train.py says: prepare it again
