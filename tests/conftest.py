@@ -1,7 +1,8 @@
 """Shared test helpers: where the repo and ../shared are, a prepared tiny dataset, and a train.py runner.
 
-Tests that need ../shared (tiny Shakespeare, the GPT-2 BPE ranks) skip with a reason on a machine
-without it, and fail instead when CI=true, where nothing may be skipped.
+Tests that need tiny Shakespeare (data/tinyshakespeare.txt, as downloaded by prepare_data.py, or
+../shared) or the GPT-2 BPE ranks skip with a reason on a machine without them, and fail instead when
+CI=true, where nothing may be skipped.
 """
 
 import json
@@ -13,7 +14,10 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
-SHAKESPEARE = os.path.join(SHARED, "data", "tinyshakespeare.txt")
+# where prepare_data.py's download lands, or where this project's CI keeps a copy
+SHAKESPEARE = next((p for p in (os.path.join(REPO, "data", "tinyshakespeare.txt"),
+                                os.path.join(SHARED, "data", "tinyshakespeare.txt")) if os.path.exists(p)),
+                   os.path.join(SHARED, "data", "tinyshakespeare.txt"))
 TIKTOKEN_CACHE = os.path.join(SHARED, "tiktoken_cache")
 
 sys.path.insert(0, REPO)
