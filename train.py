@@ -290,18 +290,19 @@ def train(cfg):
 
         if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not (it == start_iter and cfg.init_from == "resume"):
             train_time += time.time() - t_train
-            raw = raw_model  # evaluate the uncompiled model: eval shapes would recompile the compiled one
-            val_loss = evaluate(raw, val_data, val_windows, cfg, autocast, rank, world)
-            train_loss = evaluate(raw, train_data, train_sample, cfg, autocast, rank, world)
-            if not (math.isfinite(val_loss) and math.isfinite(train_loss)):
-                raise diverged(cfg, master, f"the validation loss became {val_loss} at step {it}")
+            # evaluate the uncompiled model: evaluation shapes would recompile the compiled one
+            val_loss = evaluate(raw_model, val_data, val_windows, cfg, autocast, rank, world)
+            train_loss = evaluate(raw_model, train_data, train_sample, cfg, autocast, rank, world)
+            for name, value in (("validation", val_loss), ("training-sample", train_loss)):
+                if not math.isfinite(value):
+                    raise diverged(cfg, master, f"the {name} loss became {value} at step {it}")
             row = {"iter": it, "tokens_seen": it * global_batch * cfg.block_size, "lr": lr,
                    "train_loss": train_loss, "val_loss": val_loss,
-                   "val_loss_full": evaluate(raw, val_full, val_full_windows, cfg, autocast, rank, world)
+                   "val_loss_full": evaluate(raw_model, val_full, val_full_windows, cfg, autocast, rank, world)
                    if cfg.val_tokens else val_loss}
-            row.update(probe_norms(raw, probe_x, autocast))
-            row.update(learned_scalars(raw))
-            row.update(probe_attention(raw, attn_x, autocast))
+            row.update(probe_norms(raw_model, probe_x, autocast))
+            row.update(learned_scalars(raw_model))
+            row.update(probe_attention(raw_model, attn_x, autocast))
             row["elapsed_s"] = round(elapsed_before + time.time() - t_start, 3)
             # every process's random state (dropout), so a resumed run draws what this one would have
             rng = [rng_state(device_type)] * world
