@@ -29,8 +29,9 @@ import torch
 import train
 from checkpoint import RunError
 from configurator import ConfigError, configure
-from data import DataError, load_meta
+from data import DataError
 from dyt import make_norm
+from memory import vocab_size
 from model import ModelConfig, build_model
 from probes import learned_scalars, probe_attention, probe_norms
 
@@ -72,11 +73,7 @@ def gpu_peak(device):
 
 def setup(cfg):
     """Model, optimiser, a fixed random batch and the autocast context for the config."""
-    if cfg.vocab_size is None:
-        try:
-            cfg.vocab_size = 64 * -(-load_meta(cfg.data_dir, cfg.dataset)["vocab_size"] // 64)
-        except DataError:
-            cfg.vocab_size = 50304
+    cfg.vocab_size = vocab_size(vars(cfg))
     torch.manual_seed(0)
     model = build_model(ModelConfig(**{k: getattr(cfg, k) for k in train.MODEL_KEYS})).to(cfg.device)
     optimizer = train.make_optimizer(model, cfg, fused=cfg.device.startswith("cuda"))

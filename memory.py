@@ -21,13 +21,24 @@ from dataclasses import fields
 import torch
 
 from configurator import ConfigError, configure
+from data import DataError, load_meta, padded_vocab
 from model import ModelConfig, build_model
+
+
+def vocab_size(cfg):
+    """The config's vocab_size, or its dataset's (padded) when prepared here, or else GPT-2's 50304."""
+    if cfg["vocab_size"]:
+        return cfg["vocab_size"]
+    try:
+        return padded_vocab(load_meta(cfg["data_dir"], cfg["dataset"]))
+    except DataError:
+        return 50304
 
 
 def model_size(cfg):
     """Parameters of a config's model, counted once each (tied embedding once), on the meta device."""
     model_cfg = ModelConfig(**{f.name: cfg[f.name] for f in fields(ModelConfig) if f.name in cfg})
-    model_cfg.vocab_size = model_cfg.vocab_size or 50304
+    model_cfg.vocab_size = vocab_size(cfg)
     with torch.device("meta"):
         return sum(p.numel() for p in build_model(model_cfg).parameters()), model_cfg
 
@@ -66,7 +77,9 @@ def main(argv):
         for _, world, fsdp in layouts:
             gb = estimate(cfg, world, fsdp)["total"] / 1e9
             cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else ' '}")
-        print(f"{os.path.basename(path)[:-3]:32s} {model_size(cfg)[0] / 1e6:7.0f}M " + " ".join(cols))
+        n = model_size(cfg)[0]
+        size = f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
+        print(f"{os.path.basename(path)[:-3]:32s} {size:>8s} " + " ".join(cols))
     print(f"('!' = more than {args.gpu_gb:g} GB: use --fsdp=True over more GPUs, or a smaller batch_size "
           f"with more gradient_accumulation_steps)")
 

@@ -28,7 +28,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
                         read_log, rng_state)
 from configurator import ConfigError, configure
-from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
+from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
 from model import ModelConfig, build_model
 from probes import collapsed, learned_scalars, probe_attention, probe_norms
 
@@ -210,7 +210,7 @@ def train(cfg):
     # data
     meta = load_meta(cfg.data_dir, cfg.dataset)
     if cfg.vocab_size is None:
-        cfg.vocab_size = 64 * math.ceil(meta["vocab_size"] / 64)
+        cfg.vocab_size = padded_vocab(meta)
     train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
     val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
     windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
