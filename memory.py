@@ -64,13 +64,14 @@ def main(argv):
     p.add_argument("configs", nargs="+")
     p.add_argument("--gpus", type=int, default=8, help="GPUs of a node, for the DDP and FSDP columns")
     p.add_argument("--gpu_gb", type=float, default=80.0, help="memory of one GPU, to say what fits")
+    p.add_argument("--data_dir", default="data", help="where prepared datasets are, for their vocabulary")
     args = p.parse_args(argv)
     import train
     layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
     print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
     for path in args.configs:
         try:
-            cfg = configure(train.DEFAULTS, [path])
+            cfg = configure(train.DEFAULTS, [path, f"--data_dir={args.data_dir}"])
         except ConfigError as e:
             sys.exit(f"error: {e}")
         cols = []

@@ -25,9 +25,9 @@ def test_memory_estimate_adds_up_and_fsdp_shards_the_states():
     assert cfg["fsdp"] is True
 
 
-def test_memory_prints_a_line_for_every_config():
+def test_memory_prints_a_line_for_every_config(data_dir):
     configs = sorted(glob.glob(os.path.join(REPO, "config", "*.py")) + glob.glob(os.path.join(REPO, "config", "micro", "*.py")))
-    p = run("memory.py", *configs)
+    p = run("memory.py", *configs, "--data_dir", data_dir)
     lines = p.stdout.strip().splitlines()
     assert len(lines) == len(configs) + 2  # header and legend
     assert re.search(r"^dyt_micro_8k +0\.8M", p.stdout, re.M)
