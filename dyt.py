@@ -20,7 +20,6 @@ NORM_KINDS = ("layernorm", "rmsnorm", "dyt", "hardtanh", "identity")
 class DyT(nn.Module):
     def __init__(self, dim, alpha_init=0.5, bias=False):
         super().__init__()
-        self.alpha_init = alpha_init  # kept so probes can tell how far alpha moved
         self.alpha = nn.Parameter(torch.full((1,), float(alpha_init)))
         self.weight = nn.Parameter(torch.ones(dim))
         self.bias = nn.Parameter(torch.zeros(dim)) if bias else None

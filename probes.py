@@ -113,20 +113,21 @@ COLLAPSE_MIN_IMPROVEMENT = 0.01   # val loss improved by less than 1% over the s
 COLLAPSE_MAX_ALPHA_MOVE = 0.05    # ... while every alpha stayed within 5% of its initial value
 
 
-def collapsed(log, alpha_init):
+def collapsed(log):
     """True when a DyT run stalled with its alphas frozen where they started.
 
     The regime paper's collapsed Llama-DyT runs plateau near val loss 7.44 with alpha stuck near its
     initial 2.0; converged runs move alpha and keep improving. The rule reads two things off the log:
     the relative val-loss improvement from the evaluation nearest mid-training to the last one, and
-    the largest relative move of any alpha from its initial value (alpha_init: {layer: alpha_0}).
-    Runs without DyT layers, or with fewer than three evaluations, are never called collapsed.
+    the largest relative move of any alpha from its initial value, as logged by the first evaluation
+    (at step 0, before any update). Runs without DyT layers, or with fewer than three evaluations,
+    are never called collapsed.
     """
     rows = [r for r in log if "alpha" in r]
-    if len(rows) < 3 or not alpha_init:
+    if len(rows) < 3:
         return False
-    last = rows[-1]
+    first, last = rows[0], rows[-1]
     middle = min(rows, key=lambda r: abs(r["iter"] - last["iter"] / 2))
     improvement = (middle["val_loss"] - last["val_loss"]) / abs(middle["val_loss"])
-    alpha_move = max(abs(last["alpha"][name] - a0) / abs(a0) for name, a0 in alpha_init.items())
+    alpha_move = max(abs(last["alpha"][name] - a0) / abs(a0) for name, a0 in first["alpha"].items())
     return improvement < COLLAPSE_MIN_IMPROVEMENT and alpha_move < COLLAPSE_MAX_ALPHA_MOVE

@@ -176,7 +176,6 @@ def summarise(log, model, train_tokens):
     best = min(log, key=lambda r: r["val_loss"])
     best_full = min(log, key=lambda r: r["val_loss_full"])
     n_params = model.num_params()
-    alpha_init = {name: m.alpha_init for name, m in model.named_modules() if hasattr(m, "alpha_init")}
     return {"n_params": n_params, "train_tokens": train_tokens, "T_over_P": train_tokens / n_params,
             "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
             "final_val_loss_full": final["val_loss_full"],
@@ -184,7 +183,7 @@ def summarise(log, model, train_tokens):
             "best_val_loss_full": best_full["val_loss_full"], "best_iter_full": best_full["iter"],
             "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == 500), None),
             "final_saturation": final["saturation"],
-            "collapsed": collapsed(log, alpha_init), "elapsed_s": final["elapsed_s"]}
+            "collapsed": collapsed(log), "elapsed_s": final["elapsed_s"]}
 
 
 def train(cfg):

@@ -85,13 +85,13 @@ def fake_log(val_losses, alphas):
 
 def test_collapse_rule():
     stuck = fake_log([10.8, 7.6, 7.46, 7.45, 7.44], [2.0, 2.01, 2.02, 2.02, 2.03])
-    assert collapsed(stuck, {"ln_f": 2.0})
+    assert collapsed(stuck)
     learning_alpha_frozen = fake_log([10.8, 7.0, 6.0, 5.5, 5.0], [2.0, 2.0, 2.0, 2.0, 2.0])
-    assert not collapsed(learning_alpha_frozen, {"ln_f": 2.0})  # still improving
+    assert not collapsed(learning_alpha_frozen)  # still improving
     plateau_alpha_moved = fake_log([10.8, 4.4, 4.35, 4.33, 4.32], [2.0, 1.5, 1.3, 1.2, 1.1])
-    assert not collapsed(plateau_alpha_moved, {"ln_f": 2.0})  # converged, not collapsed
-    assert not collapsed([{"iter": 0, "val_loss": 9.0}, {"iter": 500, "val_loss": 9.0}, {"iter": 1000, "val_loss": 9.0}], {})
-    assert not collapsed(stuck[:2], {"ln_f": 2.0})  # too short to tell
+    assert not collapsed(plateau_alpha_moved)  # converged, not collapsed
+    assert not collapsed([{"iter": 0, "val_loss": 9.0}, {"iter": 500, "val_loss": 9.0}, {"iter": 1000, "val_loss": 9.0}])
+    assert not collapsed(stuck[:2])  # too short to tell
 
 
 # --- one tiny cell of each family through train.py -----------------------------------------------
