@@ -84,7 +84,7 @@ def setup(cfg):
 
 
 def step_time(cfg, compiled):
-    """Seconds per bare training step: forward, backward, clip, AdamW."""
+    """Seconds per bare training step (forward, backward, clip, AdamW), and the model, batch and autocast it used."""
     model, optimizer, x, y, autocast = setup(cfg)
     forward = torch.compile(model) if compiled else model
 
@@ -96,7 +96,7 @@ def step_time(cfg, compiled):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    return timed(step, cfg.device, cfg.steps), model
+    return timed(step, cfg.device, cfg.steps), model, x, autocast
 
 
 def section_step(cfg):
@@ -104,7 +104,7 @@ def section_step(cfg):
     print(f"## step: {cfg.arch} {cfg.norm}, batch {cfg.batch_size} x {cfg.block_size}, {cfg.dtype} on {cfg.device}")
     base = None
     for compiled in (False, True):
-        t, model = step_time(cfg, compiled)
+        t, model, _, _ = step_time(cfg, compiled)
         base = base or t
         flops = (6 * model.num_params() + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size) * tokens
         peak = gpu_peak(cfg.device) if cfg.dtype == "bfloat16" else None
@@ -134,8 +134,7 @@ def section_norms(cfg):
 
 
 def section_probes(cfg):
-    t_step, model = step_time(cfg, compiled=False)
-    _, _, x, _, autocast = setup(cfg)
+    t_step, model, x, autocast = step_time(cfg, compiled=False)
 
     def probes():
         probe_norms(model, x, autocast)
@@ -149,11 +148,11 @@ def section_probes(cfg):
 
 
 def section_loop(cfg):
-    t_bare, _ = step_time(cfg, compiled=bool(cfg.compile))
+    t_bare, *_ = step_time(cfg, compiled=bool(cfg.compile))
     bare = cfg.batch_size * cfg.block_size / t_bare
     with tempfile.TemporaryDirectory() as out:
         run = SimpleNamespace(**{**vars(cfg), "out_dir": out, "max_iters": cfg.steps, "eval_interval": cfg.steps,
-                                 "log_interval": max(1, cfg.log_interval), "init_from": "scratch", "overwrite": True})
+                                 "init_from": "scratch", "overwrite": True})
         train.train(run)
         with open(os.path.join(out, "summary.json")) as f:
             tps = json.load(f)["tokens_per_sec"]

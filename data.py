@@ -66,8 +66,8 @@ class TrainWindows:
 
     Windows are drawn epoch by epoch without replacement: epoch e cuts the budget at a random shift
     into n windows of block_size and visits them in a random order, both drawn from (seed, e). Every
-    token is seen once per epoch, and the cut points move from epoch to epoch, so a small budget is
-    not always seen in the same segments.
+    token but one spare window's worth is seen once per epoch, and the cut points move from epoch to
+    epoch, so a small budget is not always seen in the same segments.
     """
 
     def __init__(self, tokens, block_size, seed):

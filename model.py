@@ -281,7 +281,6 @@ class Llama(Transformer):
 
 def build_model(cfg):
     """A GPT or a Llama for cfg.arch, with GPT-2's initialisation applied."""
-    check_config(cfg)
     model = GPT(cfg) if cfg.arch == "gpt" else Llama(cfg)
     if next(model.parameters()).device.type != "meta":
         model.init_weights()
