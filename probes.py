@@ -73,7 +73,9 @@ def causal_entropy(scores):
     """Mean entropy (nats) of the causal softmax rows of scores (B, nh, T, T), per head: (nh,)."""
     T = scores.size(-1)
     future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(1)
-    logp = F.log_softmax(scores.float().masked_fill(future, float("-inf")), dim=-1)
+    # float64: near-uniform rows make the entropy a small difference of large terms, and float32
+    # attention scores were seen to move it by 1e-5 between two identical runs on one CPU
+    logp = F.log_softmax(scores.double().masked_fill(future, float("-inf")), dim=-1)
     plogp = torch.where(future, 0.0, logp.exp() * logp)  # masked entries contribute 0, not 0 * -inf
     return -plogp.sum(-1).mean(dim=(0, 2))
 
@@ -88,7 +90,7 @@ def probe_attention(model, x, autocast):
     def measure(attn, args):
         q, k, _ = attn.qkv(*args)
         k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
-        entropy.append(causal_entropy(q.float() @ k.float().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
+        entropy.append(causal_entropy(q.double() @ k.double().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
 
     hooks = [block.attn.register_forward_pre_hook(measure) for block in model.h]
     was_training = model.training

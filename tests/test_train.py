@@ -96,5 +96,12 @@ def test_fsdp_matches_ddp_and_resumes(data_dir, tmp_path):
 def test_fsdp_with_one_process_runs_unsharded(data_dir, tmp_path):
     train(data_dir, tmp_path / "plain", "--max_iters=4", "--eval_interval=4")
     train(data_dir, tmp_path / "one", "--max_iters=4", "--eval_interval=4", "--fsdp=True")
-    assert read_log(tmp_path / "plain") == [{**r, "elapsed_s": p["elapsed_s"]}
-                                           for r, p in zip(read_log(tmp_path / "one"), read_log(tmp_path / "plain"))]
+    plain, one = read_log(tmp_path / "plain"), read_log(tmp_path / "one")
+    assert len(plain) == len(one) == 2
+    for a, b in zip(plain, one):
+        # the attention-entropy probe is float64 but its q and k come from float32 matmuls, whose
+        # rounding was seen to differ between identical CPU runs; every loss must agree to the bit
+        flat = [[e for layer in r["attn_entropy"] for e in layer] for r in (a, b)]
+        assert flat[0] == pytest.approx(flat[1], rel=1e-6)
+        skip = ("elapsed_s", "attn_entropy")
+        assert {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}
