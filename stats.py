@@ -79,12 +79,14 @@ def accuracy(scores, labels, threshold):
     return float(np.mean([(s > threshold) == bool(y) for s, y in zip(scores, labels)]))
 
 
-def best_threshold(scores, labels, prefer=0.43):
-    """The threshold with the best accuracy on these points, among midpoints between sorted scores and
-    the two outer ones; ties go to the candidate closest to `prefer` (the paper's value)."""
+def best_threshold(scores, labels):
+    """The threshold with the best accuracy on these points, as the regime paper's analysis searches
+    it: candidates are min - 0.01, the midpoints between sorted distinct scores, and max + 0.01, in
+    increasing order, and the first (lowest) of the best is kept."""
     s = sorted(set(scores))
-    candidates = [s[0] - 1e-9] + [(x + y) / 2 for x, y in zip(s, s[1:])] + [s[-1]]
-    return max(candidates, key=lambda c: (accuracy(scores, labels, c), -abs(c - prefer)))
+    candidates = [s[0] - 0.01] + [(x + y) / 2 for x, y in zip(s, s[1:])] + [s[-1] + 0.01]
+    best = max(accuracy(scores, labels, c) for c in candidates)
+    return next(c for c in candidates if accuracy(scores, labels, c) == best)
 
 
 def leave_one_group_out_accuracy(scores, labels, groups):

@@ -170,13 +170,14 @@ def spread(windows, k):
     return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
 
 
-def summarise(log, model, train_tokens):
+def summarise(log, model, train_tokens, val_tokens):
     """summary.json's numbers, all read off the log: final and best losses, saturation, collapse."""
     final = log[-1]
     best = min(log, key=lambda r: r["val_loss"])
     best_full = min(log, key=lambda r: r["val_loss_full"])
     n_params = model.num_params()
-    return {"n_params": n_params, "train_tokens": train_tokens, "T_over_P": train_tokens / n_params,
+    return {"n_params": n_params, "train_tokens": train_tokens, "val_tokens": val_tokens,
+            "T_over_P": train_tokens / n_params,
             "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
             "final_val_loss_full": final["val_loss_full"],
             "best_val_loss": best["val_loss"], "best_iter": best["iter"],
@@ -351,7 +352,7 @@ def train(cfg):
             t_log = time.time()
 
     if master:
-        summary = summarise(read_log(log_path, cfg.max_iters), raw_model, len(train_data))
+        summary = summarise(read_log(log_path, cfg.max_iters), raw_model, len(train_data), len(val_data))
         summary["tokens_per_sec"] = cfg.max_iters * global_batch * cfg.block_size / max(train_time, 1e-9)
         summary["config"] = vars(cfg)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)

@@ -6,6 +6,7 @@ import math
 import os
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -19,6 +20,11 @@ with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
     PAPER = json.load(f)
 PROTOCOL, SCALES = PAPER["protocol"], PAPER["scales"]
 BUDGETS = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000, "118m": None}
+# WikiText-103's validation split holds about 0.25M GPT-2 tokens; where it is prepared here, its real
+# size (from meta.json) is checked too
+WIKITEXT_TRAIN_TOKENS, WIKITEXT_VAL_TOKENS = 118_000_000, 250_000
+_META = os.path.join(REPO, "data", "wikitext103", "meta.json")
+WIKITEXT_VAL_SIZES = [WIKITEXT_VAL_TOKENS] + ([json.load(open(_META))["val_tokens"]] if os.path.exists(_META) else [])
 
 
 def expected_names():
@@ -60,7 +66,10 @@ def test_config_matches_the_paper(name):
     # the scale and the budget
     assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == (s["n_layer"], s["n_head"], s["n_embd"])
     assert cfg["train_tokens"] == BUDGETS[budget]
-    assert cfg["val_tokens"] == (max(10_000, BUDGETS[budget] // 100) if BUDGETS[budget] else None)
+    # the validation prefix the paper's code takes, val[:max(10000, N // 100)], on a split of WikiText's size
+    for split in WIKITEXT_VAL_SIZES:
+        budget_tokens = BUDGETS[budget] or WIKITEXT_TRAIN_TOKENS
+        assert min(cfg["val_tokens"] or split, split) == min(max(10_000, budget_tokens // 100), split)
     # the model
     vanilla = "rmsnorm" if llama else "layernorm"
     assert cfg["norm"] == (vanilla if norm == "vanilla" else norm)
@@ -130,3 +139,28 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
     assert summary["T_over_P"] == pytest.approx(50_000 / summary["n_params"])
     assert summary["final_saturation"] == last["saturation"] and summary["saturation_at_500"] is None
     assert summary["collapsed"] in (True, False) and summary["final_train_loss"] == last["train_loss"]
+
+
+def wikitext_shaped(root, train_tokens, val_tokens):
+    """A dataset 'wikitext103' with WikiText-103's split sizes: a sparse train.bin (zeros cost no disk)
+    and a validation split of val_tokens tokens below 256, so a shrunken model with vocab 256 reads it."""
+    folder = root / "wikitext103"
+    folder.mkdir(parents=True)
+    with open(folder / "train.bin", "wb") as f:
+        f.truncate(2 * train_tokens)
+    (np.arange(val_tokens) % 256).astype(np.uint16).tofile(folder / "val.bin")
+    meta = {"tokenizer": "gpt2", "vocab_size": 50257, "train_tokens": train_tokens, "val_tokens": val_tokens}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return root
+
+
+@pytest.mark.parametrize("name", ["vanilla_64m_50m", "dyt_64m_50m"])
+def test_a_50m_cell_starts_on_a_wikitext_shaped_split(tmp_path, name):
+    root = wikitext_shaped(tmp_path / "data", 50_000_000, WIKITEXT_VAL_TOKENS)
+    out = tmp_path / name
+    tiny = ["--vocab_size=256", "--n_layer=1", "--n_head=2", "--n_embd=32", "--block_size=128", "--batch_size=64",
+            "--gradient_accumulation_steps=1", "--max_iters=1", "--eval_interval=1"]
+    run("train.py", f"config/{name}.py", *tiny, f"--data_dir={root}", f"--out_dir={out}")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["val_tokens"] == WIKITEXT_VAL_TOKENS  # the whole split, as the paper's val[:500_000]
+    assert summary["train_tokens"] == 50_000_000
