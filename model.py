@@ -126,14 +126,21 @@ class LeakyReLU(nn.Module):
         return torch.where(x >= 0, x, self.negative_slope * x)
 
 
+def swiglu_hidden(n_embd):
+    """Llama's MLP width: 2/3 of 4d (SwiGLU has three matrices, not two), rounded up to a multiple of 256."""
+    return 256 * math.ceil(int(2 * 4 * n_embd / 3) / 256)
+
+
 class MLP(nn.Module):
-    """GPT-2's MLP: 4x wide, GELU (or ReLU / leaky ReLU, for the entropic-overload study)."""
+    """GPT-2's MLP: 4x wide, GELU (or ReLU / leaky ReLU, for the entropic-overload study). In a Llama
+    (the regime paper's GELU ablation) it keeps SwiGLU's hidden width, as the paper's code does."""
 
     def __init__(self, cfg):
         super().__init__()
-        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
+        hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
+        self.c_fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
         self.act = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU}[cfg.activation]()
-        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.c_proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.c_proj.residual = True
         self.dropout = nn.Dropout(cfg.dropout)
 
@@ -142,11 +149,11 @@ class MLP(nn.Module):
 
 
 class SwiGLU(nn.Module):
-    """Llama's MLP: w2(silu(w1 x) * w3 x), hidden 2/3 of 4d rounded up to a multiple of 256."""
+    """Llama's MLP: w2(silu(w1 x) * w3 x)."""
 
     def __init__(self, cfg):
         super().__init__()
-        hidden = 256 * math.ceil(int(2 * 4 * cfg.n_embd / 3) / 256)
+        hidden = swiglu_hidden(cfg.n_embd)
         self.w1 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
         self.w2 = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.w3 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)

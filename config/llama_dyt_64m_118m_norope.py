@@ -1,5 +1,6 @@
 # Llama-DyT, 64M-sized, 118M tokens, without rotary positions (no positional signal at all) (arXiv 2604.23434, reference/paper_cells.json).
-# Paper, final-step val loss: 6.790 (baseline Llama-DyT 5.630).
+# 66.66M parameters (tied embedding counted once).
+# Paper, val loss at step 4000 (its run ended there, see reference/paper_cells.json step_notes): 6.790 (baseline Llama-DyT 5.630).
 # Collapsed runs plateau near 7.44 with alpha stuck near 2.0.
 from config.common.regime import *
 from config.common.scale_64m import *

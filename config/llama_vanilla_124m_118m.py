@@ -1,4 +1,5 @@
 # Llama with RMSNorm, 124M-sized (dim 768), 118M tokens (arXiv 2604.23434, reference/paper_cells.json).
+# 123.59M parameters (tied embedding counted once).
 # The paper reports no figure for this cell.
 from config.common.regime import *
 from config.common.scale_124m import *

@@ -1,4 +1,5 @@
 # Llama with RMSNorm, 124M-sized (dim 768), 1M tokens (arXiv 2604.23434, reference/paper_cells.json).
+# 123.59M parameters (tied embedding counted once).
 # Paper, final-step val loss: RMSNorm 9.134, DyT 8.483.
 from config.common.regime import *
 from config.common.scale_124m import *

@@ -86,6 +86,15 @@ def test_llama_ablation_switches_change_the_model_as_named():
     assert isinstance(gqa.h[0].mlp, SwiGLU) and isinstance(gelu.h[0].mlp, MLP)
     assert isinstance(gelu.h[0].mlp.act, torch.nn.GELU)
     assert gqa.h[0].mlp.w1.out_features == 256 * math.ceil(int(8 * 64 / 3) / 256)
+    # the paper's GELU ablation keeps SwiGLU's hidden width; GPT-2's MLP is 4d wide
+    assert gelu.h[0].mlp.c_fc.out_features == gqa.h[0].mlp.w1.out_features == 256
+    assert build_model(small("gpt")).h[0].mlp.c_fc.out_features == 4 * 64
+
+
+def test_the_papers_llama_gelu_ablation_is_1536_wide_at_64m():
+    with torch.device("meta"):
+        gelu = build_model(ModelConfig(arch="llama", n_layer=12, n_head=8, n_embd=512, activation="gelu", bias=False))
+    assert gelu.h[0].mlp.c_fc.out_features == 1536
 
 
 def test_grouped_query_attention_equals_multi_head_with_shared_keys():
