@@ -16,6 +16,19 @@ import torch.nn.functional as F
 
 NORM_KINDS = ("layernorm", "rmsnorm", "dyt", "hardtanh", "identity")
 
+# The DyT authors' alpha_0 for LLMs (attention norm, FFN norm, final norm) by model width, with a
+# learnable scale on the embeddings: their LLaMA 2 7B, 13B, 34B and 70B training configs
+# (arXiv 2503.10622, github.com/jiachenzhu/DyT, other_tasks/LLaMA). Wider models want smaller alpha_0.
+# They tune no width below 4096; a narrower model takes the 4096 row (the largest alpha_0 they use).
+LLM_ALPHA0 = {4096: (0.8, 0.2, 0.2), 5120: (0.6, 0.15, 0.15), 8192: (0.2, 0.05, 0.05)}
+
+
+def llm_alpha0(width):
+    """(attention, FFN, final) alpha_0 of the DyT authors' LLM recipe: the row of the widest tuned
+    width not above `width`, or the narrowest row for a narrower model."""
+    rows = [w for w in sorted(LLM_ALPHA0) if w <= width]
+    return LLM_ALPHA0[rows[-1] if rows else min(LLM_ALPHA0)]
+
 
 class DyT(nn.Module):
     def __init__(self, dim, alpha_init=0.5, bias=False):

@@ -45,17 +45,21 @@ MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
 # -----------------------------------------------------------------------------
 # Reading runs
 
-GRID_METHODS = ("vanilla", "dyt", "hardtanh", "rmsnorm")
+GRID_METHODS = ("vanilla", "dyt", "hardtanh", "rmsnorm", "dytrecipe")
 
 
 def parse_stem(stem):
-    """(arch, method, scale, budget, variant) from a config stem, or None if it is not a grid name."""
+    """(arch, method, scale, budget, variant) from a config stem, or None if it is not a grid name.
+    A variant that is a step count (dyt_64m_118m_10k) makes a cell of its own: budget '118m_10k'."""
     parts = stem.split("_")
     arch = "llama" if parts[0] == "llama" else "gpt"
     parts = parts[1:] if arch == "llama" else parts
     if len(parts) < 3 or parts[0] not in GRID_METHODS:
         return None
-    return arch, parts[0], parts[1], parts[2], "_".join(parts[3:])
+    method, scale, budget, variant = parts[0], parts[1], parts[2], "_".join(parts[3:])
+    if re.fullmatch(r"\d+k", variant):
+        budget, variant = f"{budget}_{variant}", ""
+    return arch, method, scale, budget, variant
 
 
 def load_runs(out):

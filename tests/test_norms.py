@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dyt import DyT, HardTanhNorm, LayerNorm, RMSNorm, make_norm, watch_norms
+from dyt import DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm, watch_norms
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -89,3 +89,9 @@ def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
     assert 0 < pooled < 1
     assert stats.std()["0"] == pytest.approx(x.double().std(unbiased=False).item(), rel=1e-9)
     assert set(stats.std()) == {"0", "2", "3"}  # RMSNorm's input std is watched; it does not saturate
+
+
+def test_the_dyt_llm_recipe_takes_its_row_by_width():
+    assert llm_alpha0(4096) == (0.8, 0.2, 0.2) and llm_alpha0(8192) == (0.2, 0.05, 0.05)
+    assert llm_alpha0(6144) == (0.6, 0.15, 0.15)  # between 5120 and 8192: the 5120 row
+    assert llm_alpha0(512) == llm_alpha0(3072) == (0.8, 0.2, 0.2)  # narrower than any tuned width

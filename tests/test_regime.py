@@ -13,6 +13,7 @@ import torch
 import train
 from conftest import REPO, read_log, run
 from configurator import configure
+from dyt import llm_alpha0
 from model import ModelConfig, build_model
 from probes import collapsed
 
@@ -34,17 +35,20 @@ def expected_names():
     names += [f"vanilla_64m_118m_dropout{p}" for p in ("0.1", "0.3", "0.5")]
     names += [f"llama_{n}_{s}_{b}" for n in ("vanilla", "dyt") for s in ("64m", "124m") for b in ("1m", "118m")]
     names += [f"llama_dyt_64m_118m_{a}" for a in ("norope", "mha", "gelu")]
+    names += [f"dytrecipe_{c['scale']}_{c['tokens']}" for c in PAPER["cells"]]  # the DyT authors' LLM recipe
+    names += [f"{norm}_64m_118m_10k" for norm in ("vanilla", "dyt")]  # the paper's 10,000-step runs
     return names
 
 
 def test_every_listed_config_exists_and_nothing_else():
     present = {os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "config", "*.py"))}
     present = {name for name in present if not name.startswith(("ln_", "lnfree_"))}  # the entropy study
-    assert len(expected_names()) == 55
+    assert len(expected_names()) == 55 + 15 + 2
     assert present == set(expected_names())
 
 
-NAME = re.compile(r"^(?:(llama)_)?(vanilla|dyt|hardtanh|rmsnorm)_([\d.]+[mb])_(\d+m)(?:_(alpha|dropout|norope|mha|gelu)([\d.]*))?$")
+NAME = re.compile(r"^(?:(llama)_)?(vanilla|dytrecipe|dyt|hardtanh|rmsnorm)_([\d.]+[mb])_(\d+m)"
+                  r"(?:_(alpha|dropout|norope|mha|gelu|10k)([\d.]*))?$")
 
 
 @pytest.mark.parametrize("name", expected_names())
@@ -53,7 +57,7 @@ def test_config_matches_the_paper(name):
     llama, norm, scale, budget, variant, value = NAME.match(name).groups()
     s = SCALES[scale]
     # the protocol
-    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == PROTOCOL["steps"]
+    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == (10_000 if variant == "10k" else PROTOCOL["steps"])
     assert cfg["block_size"] == PROTOCOL["block_size"] and cfg["vocab_size"] == PROTOCOL["vocab_size"]
     assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == PROTOCOL["tokens_per_step"]
     assert (cfg["batch_size"], cfg["gradient_accumulation_steps"]) == (s["batch_size"], s["grad_accum"])
@@ -63,6 +67,10 @@ def test_config_matches_the_paper(name):
     assert cfg["eval_interval"] == 500 and cfg["bias"] is False
     assert cfg["dropout"] == (float(value) if variant == "dropout" else 0.0)
     assert cfg["alpha_init"] == (float(value) if variant == "alpha" else 2.0)
+    recipe = norm == "dytrecipe"  # the DyT authors' per-site alpha_0 for the width, and the embedding scale
+    sites = (cfg["alpha_init_attn"], cfg["alpha_init_ffn"], cfg["alpha_init_final"])
+    assert sites == (llm_alpha0(cfg["n_embd"]) if recipe else (None, None, None))
+    assert cfg["embed_scale"] is recipe
     # the scale and the budget
     assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == (s["n_layer"], s["n_head"], s["n_embd"])
     assert cfg["train_tokens"] == BUDGETS[budget]
@@ -72,7 +80,7 @@ def test_config_matches_the_paper(name):
         assert min(cfg["val_tokens"] or split, split) == min(max(10_000, budget_tokens // 100), split)
     # the model
     vanilla = "rmsnorm" if llama else "layernorm"
-    assert cfg["norm"] == (vanilla if norm == "vanilla" else norm)
+    assert cfg["norm"] == {"vanilla": vanilla, "dytrecipe": "dyt"}.get(norm, norm)
     assert cfg["arch"] == ("llama" if llama else "gpt")
     if llama:
         assert cfg["rope"] == (variant != "norope")
@@ -109,8 +117,8 @@ SHRINK = ["--dataset=shakespeare_byte", "--vocab_size=256", "--n_layer=2", "--n_
           "--block_size=32", "--batch_size=8", "--gradient_accumulation_steps=1", "--max_iters=20",
           "--eval_interval=10", "--train_tokens=50_000", "--val_tokens=4096", "--learning_rate=3e-3",
           "--warmup_iters=5"]
-FAMILIES = ["dyt_64m_1m", "vanilla_64m_1m", "hardtanh_64m_1m", "rmsnorm_64m_1m", "llama_dyt_64m_1m",
-            "llama_vanilla_64m_1m", "llama_dyt_64m_118m_norope"]
+FAMILIES = ["dyt_64m_1m", "vanilla_64m_1m", "hardtanh_64m_1m", "rmsnorm_64m_1m", "dytrecipe_64m_1m",
+            "llama_dyt_64m_1m", "llama_vanilla_64m_1m", "llama_dyt_64m_118m_norope"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -131,7 +139,8 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
         assert last["saturation"] is None and "saturation_layers" not in last
     if "dyt" in name:
         assert len(last["alpha"]) == 2 * n_layer + 1  # ln_1, ln_2 per block and ln_f
-        assert any(abs(a - 2.0) > 1e-4 for a in last["alpha"].values())  # alpha is trained
+        first = log[0]["alpha"]
+        assert all(abs(last["alpha"][k] - first[k]) > 1e-5 for k in first)  # every alpha is trained
     else:
         assert "alpha" not in last
     assert summary["final_val_loss_full"] == last["val_loss_full"]
