@@ -36,12 +36,15 @@ class ModelConfig:
     alpha_init_ffn: Optional[float] = None
     alpha_init_final: Optional[float] = None
     embed_scale: bool = False     # learnable scalar on the embedding output, init sqrt(n_embd) (DyT's LLM recipe)
-    activation: str = "gelu"      # gelu (exact) | relu | leaky_relu (learnable slope) | swiglu
+    activation: str = "gelu"      # gelu (exact) | relu | swiglu | leaky_relu (a learnable slope per layer),
+                                  # leaky_relu_global (one learnable slope for the model), leaky_relu_fixed (0.01)
+    scaled_init: bool = True      # GPT-2's residual projections at std 0.02 / sqrt(2 n_layer); False = plain
+                                  # N(0, 0.02), as the entropic-overload paper's LayerNorm-free models use
     rope: bool = True             # llama only: rotary positions; False leaves attention without positions
     rope_theta: float = 10000.0
 
 
-ACTIVATIONS = ("gelu", "relu", "leaky_relu", "swiglu")
+ACTIVATIONS = ("gelu", "relu", "leaky_relu", "leaky_relu_global", "leaky_relu_fixed", "swiglu")
 
 
 def check_config(cfg):
@@ -139,7 +142,8 @@ class MLP(nn.Module):
         super().__init__()
         hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
         self.c_fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
-        self.act = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU}[cfg.activation]()
+        self.act = {"gelu": nn.GELU(), "relu": nn.ReLU(), "leaky_relu": LeakyReLU(), "leaky_relu_global": LeakyReLU(),
+                    "leaky_relu_fixed": nn.LeakyReLU(0.01)}[cfg.activation]
         self.c_proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.c_proj.residual = True
         self.dropout = nn.Dropout(cfg.dropout)
@@ -202,16 +206,21 @@ class Transformer(nn.Module):
         self.embed_scale = nn.Parameter(torch.tensor([math.sqrt(cfg.n_embd)])) if cfg.embed_scale else None
         self.drop = nn.Dropout(cfg.dropout)
         self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        if cfg.activation == "leaky_relu_global":  # one slope for the whole model: every MLP shares the first's
+            for block in self.h[1:]:
+                block.mlp.act.negative_slope = self.h[0].mlp.act.negative_slope
         self.ln_f = norm_for(cfg, "final")
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # tied: the same matrix reads and writes tokens
 
     def init_weights(self):
-        """GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), since each
-        block adds two of them to the residual stream. Norm parameters keep their own init."""
+        """GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer) (unless
+        scaled_init=False), since each block adds two of them to the residual stream. Norm parameters
+        keep their own init."""
+        scale = 1 / math.sqrt(2 * self.config.n_layer) if self.config.scaled_init else 1.0
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Embedding)):
-                std = 0.02 / math.sqrt(2 * self.config.n_layer) if getattr(module, "residual", False) else 0.02
+                std = 0.02 * scale if getattr(module, "residual", False) else 0.02
                 nn.init.normal_(module.weight, mean=0.0, std=std)
                 if getattr(module, "bias", None) is not None:
                     nn.init.zeros_(module.bias)

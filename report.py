@@ -372,17 +372,20 @@ def entropy_section(runs, out):
     if not study:
         return []
     md = ["## Entropic overload (Jha & Reagen, arXiv 2410.09637)", "",
-          f"Entropy of each head's attention rows, averaged over positions, as a fraction of the causal "
-          f"ceiling (1/T) Σ ln i (uniform attention); a head is overloaded at ≥ {OVERLOAD_FRACTION} of it.", "",
-          "| config | final val loss | best val loss | overloaded heads (final) | mean entropy / ceiling |",
-          "|---|---|---|---|---|"]
+          "Each head's entropy is the Shannon entropy (nats) of its attention rows, averaged over positions "
+          "and the probe windows. Its ceiling is that of uniform causal attention, (1/T) Σ ln i over the T "
+          f"positions. Overloaded heads: the fraction whose entropy is at least {OVERLOAD_FRACTION} of "
+          "the ceiling.", "",
+          "| config | final val loss | best val loss | overloaded heads (final) | mean entropy, nats | ceiling, nats "
+          "| mean entropy / ceiling |", "|---|---|---|---|---|---|---|"]
     for stem in sorted({r["stem"] for r in study}):
         group_runs = [r for r in study if r["stem"] == stem]
         ceiling = entropy_ceiling(group_runs[0]["config"]["block_size"])
-        ratio = [np.mean(r["log"][-1]["attn_entropy"]) / ceiling for r in group_runs]
+        nats = [float(np.mean(r["log"][-1]["attn_entropy"])) for r in group_runs]
         md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
                   f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
-                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} | {mean_std(ratio)} |")
+                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} | {mean_std(nats)} "
+                  f"| {ceiling:.3f} | {mean_std([n / ceiling for n in nats])} |")
     md.append("")
     for r in study:
         entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))

@@ -65,11 +65,13 @@ alpha_init_ffn = None
 alpha_init_final = None
 embed_scale = False
 activation = "gelu"
+scaled_init = True
 rope = True
 # optimiser: AdamW, weight decay on matrices and embeddings only (tensors of 2 or more dimensions)
 learning_rate = 1e-3
 max_iters = 2000
 weight_decay = 0.1
+slope_weight_decay = False   # decay the learnable leaky-ReLU slopes too (the entropic-overload paper does)
 beta1 = 0.9
 beta2 = 0.95
 grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
@@ -102,10 +104,13 @@ def get_lr(cfg, it):
 
 def make_optimizer(model, cfg, fused):
     """AdamW with weight decay on matrices and embeddings only: gains, biases, DyT's alpha, the
-    embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed,
+    except the slopes when slope_weight_decay is set."""
+    params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    decayed = {name for name, p in params
+               if p.dim() >= 2 or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
+    groups = [{"params": [p for name, p in params if name in decayed], "weight_decay": cfg.weight_decay},
+              {"params": [p for name, p in params if name not in decayed], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
 
 

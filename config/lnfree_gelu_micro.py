@@ -1,9 +1,9 @@
-# Entropic overload on a CPU in minutes: no norm in the blocks, GELU; 0.8M parameters, tiny Shakespeare bytes.
-from config.common.micro import *
+# Entropic overload, on a CPU in minutes (0.8M parameters, tiny Shakespeare bytes): no norm in the
+# blocks (final LayerNorm kept), GELU.
+from config.common.entropy_micro import *
 
 norm = "identity"
 norm_final = "layernorm"
 activation = "gelu"
-train_tokens = None         # all 1M bytes
-max_iters = 500
+scaled_init = False        # plain N(0, 0.02) residual projections, as in the paper's LN-free models
 out_dir = "out/lnfree_gelu_micro"

@@ -1,9 +1,9 @@
-# Entropic overload on a CPU in minutes: no norm in the blocks, leaky ReLU with a learnable slope; 0.8M parameters, tiny Shakespeare bytes.
-from config.common.micro import *
+# Entropic overload, on a CPU in minutes (0.8M parameters, tiny Shakespeare bytes): no norm in the
+# blocks (final LayerNorm kept), leaky ReLU with a learnable slope per layer (init 0.01).
+from config.common.entropy_micro import *
 
 norm = "identity"
 norm_final = "layernorm"
 activation = "leaky_relu"
-train_tokens = None         # all 1M bytes
-max_iters = 500
+scaled_init = False        # plain N(0, 0.02) residual projections, as in the paper's LN-free models
 out_dir = "out/lnfree_leaky_micro"

@@ -55,7 +55,17 @@ def test_probe_reads_the_models_own_attention(arch):
     assert low["entropy_overload"] == 0.0
 
 
-def test_learnable_slope_gets_gradient_and_no_weight_decay():
+def optimizer_for(model, slope_weight_decay=False):
+    cfg = SimpleNamespace(weight_decay=0.1, slope_weight_decay=slope_weight_decay, learning_rate=1e-3, beta1=0.9,
+                          beta2=0.95)
+    return train.make_optimizer(model, cfg, fused=False)
+
+
+def decayed(opt):
+    return {id(p) for g in opt.param_groups if g["weight_decay"] > 0 for p in g["params"]}
+
+
+def test_learnable_slope_gets_gradient_and_weight_decay_only_when_asked():
     act = LeakyReLU()
     x = torch.tensor([-2.0, -0.5, 0.0, 3.0])
     assert torch.allclose(act(x), torch.tensor([-0.02, -0.005, 0.0, 3.0]))
@@ -64,12 +74,33 @@ def test_learnable_slope_gets_gradient_and_no_weight_decay():
     model(idx, targets)[1].backward()
     slopes = [m.negative_slope for m in model.modules() if isinstance(m, LeakyReLU)]
     assert len(slopes) == 2 and all(s.grad is not None and s.grad.abs().item() > 0 for s in slopes)
-    opt = train.make_optimizer(model, SimpleNamespace(weight_decay=0.1, learning_rate=1e-3, beta1=0.9, beta2=0.95),
-                               fused=False)
-    no_decay = {id(p) for g in opt.param_groups if g["weight_decay"] == 0.0 for p in g["params"]}
-    assert all(id(s) in no_decay for s in slopes)
-    assert id(model.h[0].mlp.c_fc.weight) not in no_decay
+    assert not any(id(s) in decayed(optimizer_for(model)) for s in slopes)
+    assert all(id(s) in decayed(optimizer_for(model, slope_weight_decay=True)) for s in slopes)
+    assert id(model.h[0].mlp.c_fc.weight) in decayed(optimizer_for(model))
+    assert not any(id(p) in decayed(optimizer_for(model, True)) for p in (model.ln_f.weight, model.h[0].ln_1.weight))
     assert set(learned_scalars(model)["leaky_slope"]) == {"h.0.mlp.act", "h.1.mlp.act"}
+
+
+def test_global_slope_is_one_parameter_and_fixed_slope_none():
+    cfg = dict(n_layer=3, n_head=2, n_embd=16, vocab_size=32, block_size=8)
+    shared = build_model(ModelConfig(**cfg, activation="leaky_relu_global"))
+    slopes = [m.negative_slope for m in shared.modules() if isinstance(m, LeakyReLU)]
+    assert len(slopes) == 3 and all(s is slopes[0] for s in slopes)
+    assert sum(n.endswith("negative_slope") for n, _ in shared.named_parameters()) == 1
+    fixed = build_model(ModelConfig(**cfg, activation="leaky_relu_fixed"))
+    assert not any(n.endswith("negative_slope") for n, _ in fixed.named_parameters())
+    assert fixed.h[0].mlp.act(torch.tensor([-1.0])).item() == pytest.approx(-0.01)
+    per_layer = build_model(ModelConfig(**cfg, activation="leaky_relu"))
+    assert sum(p.numel() for p in per_layer.parameters()) == sum(p.numel() for p in shared.parameters()) + 2
+
+
+def test_plain_init_leaves_residual_projections_at_002():
+    torch.manual_seed(0)
+    cfg = dict(n_layer=8, n_head=4, n_embd=256, vocab_size=32, block_size=8)
+    plain = build_model(ModelConfig(**cfg, scaled_init=False))
+    scaled = build_model(ModelConfig(**cfg))
+    assert plain.h[0].attn.c_proj.weight.std().item() == pytest.approx(0.02, rel=0.05)
+    assert scaled.h[0].attn.c_proj.weight.std().item() == pytest.approx(0.02 / 4, rel=0.05)
 
 
 def test_lnfree_keeps_only_the_final_norm():
@@ -86,7 +117,11 @@ def test_entropy_configs_are_what_their_names_say(path):
     cfg = configure(train.DEFAULTS, [path])
     assert cfg["norm"] == ("identity" if kind == "lnfree" else "layernorm")
     assert cfg["norm_final"] == ("layernorm" if kind == "lnfree" else None)
-    assert cfg["activation"] == {"gelu": "gelu", "relu": "relu", "leaky": "leaky_relu"}[act]
+    assert cfg["activation"] == {"gelu": "gelu", "relu": "relu", "leaky": "leaky_relu", "leakyglobal": "leaky_relu_global",
+                                 "leakyfixed": "leaky_relu_fixed"}[act]
+    # the paper's setup: plain init in LN-free blocks, AdamW beta2 0.999, decayed slopes
+    assert cfg["scaled_init"] is (kind == "ln")
+    assert cfg["beta2"] == 0.999 and cfg["slope_weight_decay"] is True
     shapes = {"gpt2small": (12, 12, 768, "wikitext103"), "pythia70m": (6, 8, 512, "wikitext103"),
               "micro": (4, 4, 128, "shakespeare_byte")}
     assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"], cfg["dataset"]) == shapes[shape]
@@ -105,7 +140,10 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
     assert any(abs(v - 0.01) > 1e-6 for v in last["leaky_slope"].values())  # the slopes train
     run("report.py", tmp_path / "runs")
     md = (tmp_path / "runs" / "report.md").read_text()
-    assert "## Entropic overload" in md and "| lnfree_leaky_micro |" in md
+    assert "## Entropic overload" in md
+    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky_micro |"))
+    nats = sum(e for layer in last["attn_entropy"] for e in layer) / 8
+    assert f"| {nats:.2f} (1 seed) | {entropy_ceiling(32):.3f} | {nats / entropy_ceiling(32):.2f} (1 seed) |" in row
     for png in ("entropy_lnfree_leaky_micro_s1.png", "leaky_slopes.png"):
         assert (tmp_path / "runs" / png).stat().st_size > 5000
     assert json.loads((out / "summary.json").read_text())["collapsed"] is False

@@ -162,5 +162,5 @@ def test_unknown_choices_are_clear_errors():
         build_model(small(norm="batchnorm"))
     with pytest.raises(ValueError, match="choose gpt or llama"):
         build_model(small(arch="mamba"))
-    with pytest.raises(ValueError, match="gelu, relu, leaky_relu, swiglu"):
+    with pytest.raises(ValueError, match="gelu, relu, leaky_relu, leaky_relu_global, leaky_relu_fixed, swiglu"):
         build_model(small(activation="tanh"))

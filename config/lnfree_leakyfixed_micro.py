@@ -1,0 +1,9 @@
+# Entropic overload, on a CPU in minutes (0.8M parameters, tiny Shakespeare bytes): no norm in the
+# blocks (final LayerNorm kept), leaky ReLU with a fixed slope of 0.01.
+from config.common.entropy_micro import *
+
+norm = "identity"
+norm_final = "layernorm"
+activation = "leaky_relu_fixed"
+scaled_init = False        # plain N(0, 0.02) residual projections, as in the paper's LN-free models
+out_dir = "out/lnfree_leakyfixed_micro"
