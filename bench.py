@@ -9,8 +9,8 @@ Sections (--sections=step,norms,probes,loop; all by default):
           compiled; MFU against the GPU's bf16 peak when the GPU is in the table below; peak memory.
 - norms:  forward + backward time of each norm at (8192, 512) and (8192, 2048), eager and compiled,
           as ratios to LayerNorm; DyT also with alpha, then gamma frozen, to show where its time goes.
-- probes: the evaluation-time probes (saturation, norm stds, attention entropy) against the training
-          steps between two evaluations: the share of a run's time they cost.
+- probes: the evaluation-time probes (saturation, norm stds, attention entropy, effective rank)
+          against the training steps between two evaluations: the share of a run's time they cost.
 - loop:   train.py's own tokens/s against the bare step loop on the same model and batch (needs the
           config's dataset prepared): what the data, logging and bookkeeping around the step cost.
 """
@@ -33,7 +33,7 @@ from data import DataError
 from dyt import make_norm
 from memory import vocab_size
 from model import ModelConfig, build_model
-from probes import learned_scalars, probe_attention, probe_norms
+from probes import learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
 # dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; first match of the device name wins
 GPU_PEAK_BF16 = [("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("A100", 312e12),
@@ -140,6 +140,7 @@ def section_probes(cfg):
         probe_norms(model, x, autocast)
         learned_scalars(model)
         probe_attention(model, x[:8], autocast)
+        probe_effective_rank(model, x, autocast)
 
     t_probe = timed(probes, cfg.device, reps=5, warmup=1)
     share = t_probe / (t_probe + cfg.eval_interval * t_step)

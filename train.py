@@ -30,7 +30,7 @@ from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diver
 from configurator import ConfigError, configure
 from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
 from model import ModelConfig, build_model
-from probes import collapsed, learned_scalars, probe_attention, probe_norms
+from probes import collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
 # -----------------------------------------------------------------------------
 # defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
@@ -189,6 +189,7 @@ def summarise(log, model, train_tokens, val_tokens):
             "best_val_loss_full": best_full["val_loss_full"], "best_iter_full": best_full["iter"],
             "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == 500), None),
             "final_saturation": final["saturation"],
+            "final_effective_rank": sum(final["effective_rank"].values()) / len(final["effective_rank"]),
             "collapsed": collapsed(log), "elapsed_s": final["elapsed_s"]}
 
 
@@ -308,6 +309,7 @@ def train(cfg):
             row.update(probe_norms(raw_model, probe_x, autocast))
             row.update(learned_scalars(raw_model))
             row.update(probe_attention(raw_model, attn_x, autocast))
+            row.update(probe_effective_rank(raw_model, probe_x, autocast))
             row["elapsed_s"] = round(elapsed_before + time.time() - t_start, 3)
             # every process's random state (dropout), so a resumed run draws what this one would have
             rng = [rng_state(device_type)] * world

@@ -1,9 +1,12 @@
 """The norm layers do what the papers say they do."""
 
+import math
+
 import pytest
 import torch
 
 from dyt import DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm, watch_norms
+from probes import effective_rank
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -95,3 +98,12 @@ def test_the_dyt_llm_recipe_takes_its_row_by_width():
     assert llm_alpha0(4096) == (0.8, 0.2, 0.2) and llm_alpha0(8192) == (0.2, 0.05, 0.05)
     assert llm_alpha0(6144) == (0.6, 0.15, 0.15)  # between 5120 and 8192: the 5120 row
     assert llm_alpha0(512) == llm_alpha0(3072) == (0.8, 0.2, 0.2)  # narrower than any tuned width
+
+
+def test_effective_rank_counts_the_directions_used():
+    torch.manual_seed(0)
+    assert effective_rank(torch.eye(6)) == pytest.approx(6.0)  # six equal singular values
+    assert effective_rank(torch.outer(torch.randn(50), torch.randn(8))) == pytest.approx(1.0, abs=1e-6)
+    two = torch.zeros(40, 8)
+    two[:20, 0], two[20:, 1] = 3.0, 1.0  # singular values 3 sqrt(20) and sqrt(20): p = 3/4, 1/4
+    assert effective_rank(two) == pytest.approx(math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25))))

@@ -131,6 +131,7 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
     for row in log:
         assert math.isfinite(row["val_loss_full"]) and math.isfinite(row["train_loss"])
         assert len(row["norm_std"]) == 2 * n_layer + 1 and all(v > 0 for v in row["norm_std"].values())
+        assert list(row["effective_rank"]) == ["h.0", "h.1"] and all(1 <= v <= 64 for v in row["effective_rank"].values())
     last = log[-1]
     if "dyt" in name or "hardtanh" in name:
         assert 0.0 <= last["saturation"] <= 1.0
@@ -147,6 +148,7 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
     assert summary["best_val_loss_full"] == min(r["val_loss_full"] for r in log)
     assert summary["T_over_P"] == pytest.approx(50_000 / summary["n_params"])
     assert summary["final_saturation"] == last["saturation"] and summary["saturation_at_500"] is None
+    assert summary["final_effective_rank"] == pytest.approx(sum(last["effective_rank"].values()) / 2)
     assert summary["collapsed"] in (True, False) and summary["final_train_loss"] == last["train_loss"]
 
 

@@ -85,7 +85,7 @@ def test_mean_std_precision_follows_the_seeds():
 # --- report.py end to end on synthetic runs --------------------------------------------------------
 
 def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
-             train_tokens=1_000_000, finished=True):
+             train_tokens=1_000_000, finished=True, rank=None):
     run_dir = out / f"{stem}_s{seed}"
     run_dir.mkdir(parents=True)
     best = final if best is None else best
@@ -94,6 +94,8 @@ def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False
         row = {"iter": it, "val_loss": [10.0, best, final][i], "train_loss": [10.0, best - 1, final - 2][i],
                "val_loss_full": [10.0, best, final][i] + 0.1, "saturation": saturation,
                "norm_std": {"h.0.ln_1": 1.0 + i, "ln_f": 2.0 + i}}
+        if rank is not None:
+            row["effective_rank"] = {"h.0": rank + 1, "h.1": rank - 1}
         if saturation is not None:
             row["alpha"] = {"h.0.ln_1": 2.0 - 0.1 * i, "ln_f": 2.0 - 0.2 * i}
         log.append(row)
@@ -103,7 +105,7 @@ def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False
                    "final_val_loss": final, "best_val_loss": min(best, final), "best_iter": 500 if best < final else 1000,
                    "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
-                   "collapsed": collapsed, "config": {"seed": seed}}
+                   "collapsed": collapsed, "config": {"seed": seed}, "final_effective_rank": rank}
         (run_dir / "summary.json").write_text(json.dumps(summary))
 
 
@@ -111,8 +113,8 @@ def test_report_on_synthetic_runs(tmp_path):
     seeds = (1, 2, 3)
     van_1m, dyt_1m = [9.0, 9.4, 9.2], [7.0, 7.1, 6.6]
     for s, v, d in zip(seeds, van_1m, dyt_1m):
-        make_run(tmp_path, "vanilla_64m_1m", s, v, best=4.0)
-        make_run(tmp_path, "dyt_64m_1m", s, d, best=5.0, saturation=0.5, collapsed=(s == 2))
+        make_run(tmp_path, "vanilla_64m_1m", s, v, best=4.0, rank=100.0 + s)
+        make_run(tmp_path, "dyt_64m_1m", s, d, best=5.0, saturation=0.5, collapsed=(s == 2), rank=50.0 + s)
     make_run(tmp_path, "vanilla_64m_118m", 1, 3.6, train_tokens=118_000_000)
     make_run(tmp_path, "dyt_64m_118m", 1, 4.3, saturation=0.2, train_tokens=118_000_000)
     make_run(tmp_path, "hardtanh_64m_1m", 1, 6.3)
@@ -135,7 +137,11 @@ def test_report_on_synthetic_runs(tmp_path):
     assert "| gpt | 64m | 1m | hardtanh | 6.30 (1 seed) |" in md and "| 6.246 |" in md
     assert "| gpt 64m 1m | calibration | " in md and "| sat_final | 2 | 1.00 | 1.00 | needs 2+ scales | 2, 1.00 | 0, — |" in md
     assert "- dyt_64m_10m_s1: unfinished" in md
-    for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png", "alpha_dyt_64m_1m.png", "alpha_dyt_64m_118m.png"):
+    rank_table = md.split("## Effective rank of the residual stream")[1].split("##")[0]
+    assert f"| gpt | 64m | 1m | 102.0 ± 1.0 | 52.0 ± 1.0 | {100 * (52 - 102) / 102:+.1f} |" in rank_table
+    assert "| 118m |" not in rank_table  # those runs logged no effective rank
+    for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png", "alpha_dyt_64m_1m.png", "alpha_dyt_64m_118m.png",
+                "effective_rank.png"):
         data = (tmp_path / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
         assert f"({png})" in md
