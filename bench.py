@@ -27,9 +27,7 @@ from types import SimpleNamespace
 import torch
 
 import train
-from checkpoint import RunError
-from configurator import ConfigError, configure
-from data import DataError
+from configurator import ConfigError, configure, run_cli
 from dyt import make_norm
 from memory import vocab_size
 from model import ModelConfig, build_model
@@ -163,6 +161,8 @@ def section_loop(cfg):
 
 def main(argv):
     cfg = SimpleNamespace(**configure({**train.DEFAULTS, **BENCH_DEFAULTS}, argv))
+    if cfg.steps < 1:
+        raise ConfigError(f"steps={cfg.steps}: time at least one step")
     train.resolve_system(cfg)
     if cfg.gradient_accumulation_steps != 1:
         print("(the step section times one micro-batch; train.py accumulates "
@@ -175,8 +175,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except (ConfigError, DataError, RunError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main, sys.argv[1:], also=(ValueError,))

@@ -13,12 +13,13 @@ import os
 from contextlib import contextmanager
 
 import torch
+from configurator import UserError
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
                                                      get_optimizer_state_dict, set_model_state_dict,
                                                      set_optimizer_state_dict)
 
 
-class RunError(RuntimeError):
+class RunError(UserError):
     """A problem with the run itself (checkpoint, out_dir, diverged loss), told in one line."""
 
 
@@ -69,10 +70,15 @@ def load_checkpoint(path, hint="check out_dir"):
     if not os.path.exists(path):
         raise RunError(f"there is no checkpoint at {path}: {hint}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as e:  # a truncated zip, a pickle error, a wrong file: all mean the same to a user
         raise RunError(f"checkpoint {path} is corrupt or truncated ({type(e).__name__}: {str(e).splitlines()[0]}): "
                        f"restore a good copy, or start over with init_from=scratch --overwrite=True")
+    missing = [k for k in ("model", "model_args", "iter") if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise RunError(f"{path} is a torch file but not a checkpoint of this repo's train.py (it has no "
+                       f"{', '.join(missing)}): point out_dir at a run folder written by train.py")
+    return ckpt
 
 
 def read_log(path, up_to_iter):
@@ -100,7 +106,9 @@ def diverged(cfg, master, what):
 
 
 def check_out_dir(cfg):
-    """Refuse to start from scratch where a finished or resumable run already is."""
+    """Refuse to start from scratch where a finished or resumable run already is, or where out_dir is a file."""
+    if os.path.exists(cfg.out_dir) and not os.path.isdir(cfg.out_dir):
+        raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
     for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
         if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
             raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "

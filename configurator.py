@@ -12,12 +12,28 @@ naming the key and the closest valid ones.
 import ast
 import difflib
 import os
+import sys
+import traceback
 
 PLAIN_TYPES = (bool, int, float, str, type(None))
 
 
-class ConfigError(ValueError):
+class UserError(ValueError):
+    """A mistake in what the user gave (a config, a path, a dataset, a run folder): every entry point
+    says it in one line on stderr and exits with code 2 (see run_cli)."""
+
+
+class ConfigError(UserError):
     pass
+
+
+def run_cli(main, argv, also=()):
+    """Run an entry point's main(argv); a UserError (or one of `also`) becomes `error: ...` and exit 2."""
+    try:
+        return main(argv)
+    except (UserError, *also) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _a(word):
@@ -54,14 +70,30 @@ def _parse_value(text):
         return text
 
 
+def _where(error, path):
+    """'file line N' of the innermost line of a config file (or a file it imports) behind an error."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{error.filename} line {error.lineno}"
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith("<") and os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    return f"{frames[-1].filename} line {frames[-1].lineno}" if frames else path
+
+
 def read_config_file(path):
-    """The public names a config file assigns (imports of shared config modules included)."""
+    """The public names a config file assigns (imports of shared config modules included). A file that
+    does not parse, or raises while it runs, is a ConfigError naming the file, the line and Python's message."""
     if not os.path.isfile(path):
         raise ConfigError(f"config file {path} not found")
     namespace = {}
-    with open(path) as f:
-        code = compile(f.read(), path, "exec")
-    exec(code, namespace)
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        exec(compile(source, path, "exec"), namespace)
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text: is it a config file?") from None
+    except Exception as e:  # a config file is Python, so anything can go wrong in it: say where and what
+        message = e.msg if isinstance(e, SyntaxError) else f"{type(e).__name__}: {e}"
+        raise ConfigError(f"{_where(e, path)}: {message}") from None
     return {k: v for k, v in namespace.items()
             if not k.startswith("_") and not callable(v) and type(v).__name__ != "module"}
 

@@ -18,8 +18,10 @@ import os
 import numpy as np
 import torch
 
+from configurator import UserError
 
-class DataError(ValueError):
+
+class DataError(UserError):
     pass
 
 
@@ -42,6 +44,7 @@ def load_tokens(data_dir, dataset, split, limit=None, vocab_size=None):
     """The first `limit` tokens (all if None) of data_dir/dataset/{split}.bin, memory-mapped.
     Checks the file is whole uint16 tokens, holds enough tokens and no id beyond the vocabulary."""
     path = os.path.join(data_dir, dataset, f"{split}.bin")
+    key = "train_tokens" if split == "train" else "val_tokens"
     if not os.path.isfile(path):
         raise DataError(f"{path} is missing: run `python prepare_data.py` for {dataset!r} again")
     size = os.path.getsize(path)
@@ -49,8 +52,11 @@ def load_tokens(data_dir, dataset, split, limit=None, vocab_size=None):
         raise DataError(f"{path} has {size} bytes, not a whole number of uint16 tokens: "
                         f"it is truncated or not a token file; prepare the dataset again")
     n = size // 2
+    if n == 0:
+        raise DataError(f"{path} is empty: prepare the dataset again from a longer text")
+    if limit is not None and limit < 1:
+        raise DataError(f"{key}={limit} is not a number of tokens: use a positive count, or None for all")
     if limit is not None and limit > n:
-        key = "train_tokens" if split == "train" else "val_tokens"
         raise DataError(f"{key}={limit:,} is larger than the {n:,} tokens in {path}: "
                         f"use at most {n:,} (or None for all)")
     tokens = np.memmap(path, dtype=np.uint16, mode="r", shape=(n,))[: n if limit is None else limit]
@@ -58,6 +64,11 @@ def load_tokens(data_dir, dataset, split, limit=None, vocab_size=None):
         raise DataError(f"{path} holds token id {int(tokens.max())} but vocab_size={vocab_size}: "
                         f"the data was prepared with another tokenizer, or vocab_size is too small")
     return tokens
+
+
+def source(tokens):
+    """The token file a memory-mapped stream (or a slice of it) comes from, for error messages."""
+    return getattr(tokens, "filename", None) or "in memory"
 
 
 class TrainWindows:
@@ -73,8 +84,9 @@ class TrainWindows:
     def __init__(self, tokens, block_size, seed):
         self.tokens, self.T, self.seed = tokens, block_size, seed
         if len(tokens) < block_size + 1:
-            raise DataError(f"the training budget of {len(tokens):,} tokens is shorter than one window "
-                            f"of block_size + 1 = {block_size + 1}: raise train_tokens or lower block_size")
+            raise DataError(f"the training budget of {len(tokens):,} tokens ({source(tokens)}) is shorter than one "
+                            f"window of block_size + 1 = {block_size + 1}: raise train_tokens, prepare a longer "
+                            f"text, or lower block_size")
         self.n = max(1, (len(tokens) - 1) // block_size - 1)  # one window spare for the shift
         self.max_shift = min(block_size - 1, len(tokens) - 1 - self.n * block_size)
         self._epoch, self._order, self._shift = None, None, 0
@@ -108,8 +120,9 @@ def eval_windows(tokens, block_size):
     its final n_new targets count."""
     n_targets = len(tokens) - 1
     if n_targets < block_size:
-        raise DataError(f"an evaluation prefix of {len(tokens):,} tokens is shorter than block_size + 1 = "
-                        f"{block_size + 1}: lower block_size or use more validation tokens")
+        raise DataError(f"an evaluation prefix of {len(tokens):,} tokens ({source(tokens)}) is shorter than "
+                        f"block_size + 1 = {block_size + 1}: lower block_size, use more validation tokens, or "
+                        f"prepare a longer text")
     windows = [(s, block_size) for s in range(0, n_targets - block_size + 1, block_size)]
     covered = len(windows) * block_size
     if covered < n_targets:

@@ -20,19 +20,20 @@ from dataclasses import fields
 
 import torch
 
-from configurator import ConfigError, configure
+from configurator import configure, run_cli
 from data import DataError, load_meta, padded_vocab
 from model import ModelConfig, build_model
 
 
 def vocab_size(cfg):
-    """The config's vocab_size, or its dataset's (padded) when prepared here, or else GPT-2's 50304."""
+    """The config's vocab_size, or else its prepared dataset's (padded): a byte-level config's model
+    is 200x smaller in its head than a GPT-2 BPE one, so no vocabulary is guessed."""
     if cfg["vocab_size"]:
         return cfg["vocab_size"]
     try:
         return padded_vocab(load_meta(cfg["data_dir"], cfg["dataset"]))
-    except DataError:
-        return 50304
+    except DataError as e:
+        raise DataError(f"{e}, or give the vocabulary with --vocab_size=N") from None
 
 
 def model_size(cfg):
@@ -59,21 +60,28 @@ def estimate(cfg, world=1, fsdp=False, dtype="bfloat16"):
     return out
 
 
+def positive(kind):
+    """An argparse type: a number of this kind above zero."""
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above zero")
+        return value
+    return parse
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("configs", nargs="+")
-    p.add_argument("--gpus", type=int, default=8, help="GPUs of a node, for the DDP and FSDP columns")
-    p.add_argument("--gpu_gb", type=float, default=80.0, help="memory of one GPU, to say what fits")
+    p.add_argument("--gpus", type=positive(int), default=8, help="GPUs of a node, for the DDP and FSDP columns")
+    p.add_argument("--gpu_gb", type=positive(float), default=80.0, help="memory of one GPU, to say what fits")
     p.add_argument("--data_dir", default="data", help="where prepared datasets are, for their vocabulary")
     args = p.parse_args(argv)
     import train
     layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
+    configs = [(path, configure(train.DEFAULTS, [path, f"--data_dir={args.data_dir}"])) for path in args.configs]
     print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
-    for path in args.configs:
-        try:
-            cfg = configure(train.DEFAULTS, [path, f"--data_dir={args.data_dir}"])
-        except ConfigError as e:
-            sys.exit(f"error: {e}")
+    for path, cfg in configs:
         cols = []
         for _, world, fsdp in layouts:
             gb = estimate(cfg, world, fsdp)["total"] / 1e9
@@ -86,4 +94,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_cli(main, sys.argv[1:], also=(ValueError,))

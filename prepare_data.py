@@ -24,6 +24,8 @@ import zipfile
 import numpy as np
 
 from checkpoint import atomic_open
+from configurator import run_cli
+from data import DataError
 
 WIKITEXT_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
@@ -42,7 +44,11 @@ class Tokenizer:
         self.name = name
         if name == "gpt2":
             import tiktoken
-            self.bpe = tiktoken.get_encoding("r50k_base")
+            try:
+                self.bpe = tiktoken.get_encoding("r50k_base")
+            except Exception as e:  # offline with no cache: a network error of whatever library tiktoken uses
+                raise DataError(f"the GPT-2 BPE could not be loaded ({type(e).__name__}): set TIKTOKEN_CACHE_DIR to "
+                                f"a folder holding its ranks, or go online once") from None
         self.vocab_size = self.bpe.n_vocab if name == "gpt2" else 256
 
     def encode(self, text):
@@ -97,25 +103,22 @@ def download(url, path):
                 print(f"\r  {done / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
     except OSError as e:
-        raise SystemExit(f"error: could not download {url} ({e}): download it yourself and pass --input PATH")
+        raise DataError(f"could not download {url} ({e}): download it yourself and pass --input PATH") from None
 
 
-def wikitext_lines(source, split):
-    """Non-empty lines of wiki.{split}.raw from the zip or from its extracted folder."""
+def open_wikitext(source, split):
+    """wiki.{split}.raw as a text file, from the zip or from its extracted folder."""
     name = f"wiki.{split}.raw"
     if zipfile.is_zipfile(source):
         zf = zipfile.ZipFile(source)
         member = next((m for m in zf.namelist() if m.endswith("/" + name) or m == name), None)
         if member is None:
-            raise SystemExit(f"error: {source} has no {name}: is it wikitext-103-raw-v1.zip?")
-        f = io.TextIOWrapper(zf.open(member), encoding="utf-8")
-    else:
-        path = next((os.path.join(d, name) for d, _, files in os.walk(source) if name in files), None)
-        if path is None:
-            raise SystemExit(f"error: no {name} under {source}: pass the zip or its extracted folder")
-        f = open(path, encoding="utf-8")
-    with f:
-        yield from (line for line in f if line.strip())
+            raise DataError(f"{source} has no {name}: is it wikitext-103-raw-v1.zip?")
+        return io.TextIOWrapper(zf.open(member), encoding="utf-8")
+    path = next((os.path.join(d, name) for d, _, files in os.walk(source) if name in files), None)
+    if path is None:
+        raise DataError(f"no {name} under {source}: pass the zip or its extracted folder")
+    return open(path, encoding="utf-8")
 
 
 def prepare_wikitext103(args):
@@ -126,30 +129,45 @@ def prepare_wikitext103(args):
             os.makedirs(args.data_dir, exist_ok=True)
             download(WIKITEXT_URL, source)
     if not os.path.exists(source):
-        raise SystemExit(f"error: {source} not found")
+        raise DataError(f"{source} not found")
+    files = {key: open_wikitext(source, split) for split, key in (("train", "train"), ("valid", "val"))}
     tokenizer, splits = Tokenizer("gpt2"), {}
-    for split, key in (("train", "train"), ("valid", "val")):
-        print(f"tokenising wiki.{split}.raw", file=sys.stderr)
-        splits[key] = encode_lines(wikitext_lines(source, split), tokenizer)
+    for key, f in files.items():
+        print(f"tokenising {key} split", file=sys.stderr)
+        with f:
+            splits[key] = encode_lines((line for line in f if line.strip()), tokenizer)
     write_dataset(os.path.join(args.data_dir, "wikitext103"), splits["train"], splits["val"],
                   {"tokenizer": "gpt2", "vocab_size": tokenizer.vocab_size,
                    "source": os.path.basename(source.rstrip("/"))})
 
 
+# the fewest tokens a split can hold: one input and the target after it
+MIN_SPLIT_TOKENS = 2
+
+
 def prepare_text(path, name, tokenizer, data_dir, val_fraction=0.1):
     """Any UTF-8 text file: the last val_fraction of its characters is the validation split."""
     if not os.path.isfile(path):
-        raise SystemExit(f"error: {path} not found")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+        raise DataError(f"{path} is a folder, not a text file" if os.path.isdir(path) else f"{path} not found")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path} is not UTF-8 text (byte {e.start} cannot be decoded): give a text file") from None
+    if not text.strip():
+        raise DataError(f"{path} holds no text ({len(text)} characters, all blank): give a text file with something in it")
     cut = int(len(text) * (1 - val_fraction))
     tok = Tokenizer(tokenizer)
     train, val = (encode_lines([part], tok) for part in (text[:cut], text[cut:]))
+    if min(len(train), len(val)) < MIN_SPLIT_TOKENS:
+        raise DataError(f"{path} is too short: its {len(text)} characters make {len(train)} training and {len(val)} "
+                        f"validation tokens, and each split needs at least {MIN_SPLIT_TOKENS} (the validation split "
+                        f"is the last {val_fraction:.0%}); give a longer text")
     write_dataset(os.path.join(data_dir, name), train, val,
                   {"tokenizer": tokenizer, "vocab_size": tok.vocab_size, "source": os.path.basename(path)})
 
 
-def main(argv=None):
+def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dataset", choices=["wikitext103", "shakespeare", "text"])
     p.add_argument("--input", help="local copy of the source (zip, folder or text file) instead of downloading")
@@ -157,6 +175,8 @@ def main(argv=None):
     p.add_argument("--name", help="text only: the dataset name, data/<name>/")
     p.add_argument("--data_dir", default="data")
     args = p.parse_args(argv)
+    if os.path.exists(args.data_dir) and not os.path.isdir(args.data_dir):
+        raise DataError(f"--data_dir {args.data_dir} is a file, not a folder")
 
     if args.dataset == "wikitext103":
         prepare_wikitext103(args)
@@ -174,4 +194,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, sys.argv[1:])

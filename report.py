@@ -17,6 +17,7 @@ reference/paper_cells.json, shipped with this repo.
 
 import glob
 import json
+import math
 import os
 import re
 import sys
@@ -28,7 +29,8 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from checkpoint import atomic_open  # noqa: E402
+from checkpoint import atomic_open, read_log  # noqa: E402
+from configurator import ConfigError, run_cli  # noqa: E402
 from probes import OVERLOAD_FRACTION, entropy_ceiling  # noqa: E402
 from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test  # noqa: E402
 
@@ -62,6 +64,12 @@ def parse_stem(stem):
     return arch, method, scale, budget, variant
 
 
+# what the tables read from every summary.json
+SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",
+                  "final_val_loss_full", "best_val_loss_full", "final_saturation", "saturation_at_500",
+                  "collapsed", "config")
+
+
 def load_runs(out):
     """(finished runs, [(name, why) for runs left out])."""
     runs, left_out = [], []
@@ -77,10 +85,19 @@ def load_runs(out):
         if not os.path.exists(os.path.join(run_dir, "summary.json")):
             left_out.append((name, "unfinished"))
             continue
-        with open(os.path.join(run_dir, "summary.json")) as f:
-            run = json.load(f)
-        with open(os.path.join(run_dir, "log.jsonl")) as f:
-            run["log"] = [json.loads(line) for line in f if line.strip()]
+        try:
+            with open(os.path.join(run_dir, "summary.json")) as f:
+                run = json.load(f)
+            missing = [k for k in SUMMARY_FIELDS if k not in run] if isinstance(run, dict) else ["everything"]
+        except ValueError as e:  # not JSON: cut short, or another program's file
+            missing = [f"valid JSON ({e})"]
+        if missing:
+            left_out.append((name, f"summary.json is not one train.py wrote: it lacks {', '.join(missing)}"))
+            continue
+        run["log"] = read_log(os.path.join(run_dir, "log.jsonl"), math.inf)  # a line cut by a kill is skipped
+        if not run["log"]:
+            left_out.append((name, "log.jsonl holds no evaluation"))
+            continue
         run["name"], run["stem"] = name, re.sub(r"_s\d+$", "", name)
         run["seed"] = run["config"]["seed"]
         run["key"] = parse_stem(run["stem"])
@@ -459,7 +476,8 @@ def slopes_plot(runs, path):
 def report(out):
     runs, left_out = load_runs(out)
     if not runs:
-        raise SystemExit(f"error: no finished run (summary.json) under {out}: run sweep.py first")
+        why = "".join(f"; {name}: {reason}" for name, reason in left_out)
+        raise ConfigError(f"no finished run (summary.json) under {out}: run sweep.py first{why}")
     cells, scales, budgets = group(runs)
     md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. Validation loss in nats per token; Δ% = "
           "(DyT − vanilla) / vanilla, negative when DyT is better; p is a paired t-test over matching seeds; "
@@ -503,7 +521,13 @@ def report(out):
     print(f"wrote {os.path.join(out, 'report.md')} from {len(runs)} runs")
 
 
+def main(argv):
+    if len(argv) != 1:
+        raise ConfigError("usage: python report.py OUT_DIR   (a folder of run folders written by sweep.py)")
+    if not os.path.isdir(argv[0]):
+        raise ConfigError(f"{argv[0]} is not a folder: give the --out folder of a sweep")
+    report(argv[0])
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
-        sys.exit("usage: python report.py OUT_DIR   (a folder of run folders written by sweep.py)")
-    report(sys.argv[1])
+    run_cli(main, sys.argv[1:])

@@ -13,10 +13,11 @@ from types import SimpleNamespace
 
 import torch
 
-from checkpoint import RunError, load_checkpoint
-from configurator import ConfigError, configure
+from checkpoint import load_checkpoint
+from configurator import ConfigError, configure, run_cli
 from model import ModelConfig, build_model
 from prepare_data import Tokenizer
+from train import check_device
 
 DEFAULTS = {
     "out_dir": "out",          # the run folder holding ckpt.pt
@@ -32,7 +33,11 @@ DEFAULTS = {
 
 def main(argv):
     cfg = SimpleNamespace(**configure(DEFAULTS, argv))
-    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"))
+    check_device(cfg.device)
+    if cfg.num_samples < 1 or cfg.max_new_tokens < 0 or (cfg.top_k is not None and cfg.top_k < 1):
+        raise ConfigError(f"num_samples={cfg.num_samples}, max_new_tokens={cfg.max_new_tokens}, top_k={cfg.top_k}: "
+                          f"use num_samples >= 1, max_new_tokens >= 0 and top_k >= 1 (or None)")
+    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"), hint="point out_dir at a run folder written by train.py")
     model = build_model(ModelConfig(**ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)
@@ -40,7 +45,9 @@ def main(argv):
 
     prompt = cfg.start
     if prompt.startswith("FILE:"):
-        with open(prompt[5:], encoding="utf-8") as f:
+        if not os.path.isfile(prompt[5:]):
+            raise ConfigError(f"prompt file {prompt[5:]} not found (--start=FILE:path reads the prompt from a file)")
+        with open(prompt[5:], encoding="utf-8", errors="replace") as f:
             prompt = f.read()
     ids = tokenizer.encode(prompt)
     if not ids:
@@ -55,8 +62,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except (ConfigError, RunError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main, sys.argv[1:])

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from configurator import ConfigError, configure, run_cli
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -48,16 +50,17 @@ def command(config, seed, run_dir, state, overrides, nproc):
                        *overrides, *init]
 
 
-def expand(patterns):
-    """Config paths from paths or globs (the shell usually expands them; quoted ones are expanded here)."""
+def expand(patterns, overrides):
+    """Config paths from paths or globs (the shell usually expands them; quoted ones are expanded here),
+    each read with the overrides as train.py will, so a typo stops the sweep before any run starts."""
+    import train  # torch is slow to import: only once the arguments have parsed
     paths = []
     for pattern in patterns:
         found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
         if not found:
-            raise SystemExit(f"error: no config matches {pattern}")
+            raise ConfigError(f"no config matches {pattern}")
         for path in found:
-            if not os.path.isfile(path):
-                raise SystemExit(f"error: config file {path} not found")
+            configure(train.DEFAULTS, [path, *overrides])
             paths.append(path)
     return paths
 
@@ -79,7 +82,11 @@ def main(argv):
     if len(overrides) != len(rest):
         p.error(f"unrecognised arguments: {' '.join(a for a in rest if a not in overrides)} "
                 f"(overrides for train.py are --key=value)")
-    runs = plan(expand(args.configs), args.seeds, args.out)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ConfigError(f"--out {args.out} is a file, not a folder: name a folder for the run folders")
+    if args.nproc < 1:
+        p.error(f"--nproc {args.nproc}: a run needs at least one process")
+    runs = plan(expand(args.configs, overrides), args.seeds, args.out)
 
     if args.dry_run:
         for _, _, run_dir, state in runs:
@@ -114,6 +121,6 @@ def main(argv):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv[1:]))
+        sys.exit(run_cli(main, sys.argv[1:]))
     except KeyboardInterrupt:
         sys.exit("interrupted: run the same command again to resume")

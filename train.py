@@ -27,8 +27,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
                         read_log, rng_state)
-from configurator import ConfigError, configure
-from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
+from configurator import ConfigError, configure, run_cli
+from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
 from model import ModelConfig, build_model
 from probes import collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
@@ -114,10 +114,36 @@ def make_optimizer(model, cfg, fused):
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
 
 
+def available_devices():
+    """The devices this machine has, as torch names them."""
+    return (["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+            + (["mps"] if torch.backends.mps.is_available() else []))
+
+
+def check_device(device):
+    """Refuse a device this machine does not have, naming the ones it has."""
+    try:
+        d = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"device={device!r} is not a device name: use cpu, cuda, cuda:N or mps") from None
+    if not (d.type == "cpu" or (d.type == "cuda" and (d.index or 0) < torch.cuda.device_count())
+            or (d.type == "mps" and torch.backends.mps.is_available())):
+        raise ConfigError(f"device={device!r} is not on this machine, which has {', '.join(available_devices())}")
+
+
+# the smallest value each count can take (max_iters = 0 evaluates the initial model and stops)
+AT_LEAST = {"batch_size": 1, "gradient_accumulation_steps": 1, "block_size": 1, "n_layer": 1, "n_head": 1,
+            "n_embd": 1, "eval_interval": 1, "log_interval": 1, "max_iters": 0, "warmup_iters": 0}
+
+
 def resolve_system(cfg):
-    """Fill in device, dtype and compile when left to None."""
+    """Refuse settings no run can start with; fill in device, dtype and compile when left to None."""
+    for key, least in AT_LEAST.items():
+        if key in vars(cfg) and getattr(cfg, key) < least:
+            raise ConfigError(f"{key}={getattr(cfg, key)} must be at least {least}")
     if cfg.device is None:
         cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
+    check_device(cfg.device)
     if cfg.dtype is None:
         gpu_bf16 = cfg.device.startswith("cuda") and torch.cuda.is_bf16_supported()
         cfg.dtype = "bfloat16" if gpu_bf16 else "float32"
@@ -132,6 +158,9 @@ def setup_distributed(cfg):
     if "RANK" not in os.environ:
         return 0, 1
     if cfg.device.startswith("cuda"):
+        if int(os.environ["LOCAL_RANK"]) >= torch.cuda.device_count():
+            raise ConfigError(f"torchrun started {os.environ['LOCAL_WORLD_SIZE']} processes on this node but it has "
+                              f"{torch.cuda.device_count()} GPUs: lower --nproc_per_node")
         cfg.device = f"cuda:{os.environ['LOCAL_RANK']}"
         torch.cuda.set_device(cfg.device)
     dist.init_process_group(backend="nccl" if cfg.device.startswith("cuda") else "gloo")
@@ -370,12 +399,9 @@ def train(cfg):
 
 
 def main(argv):
-    try:
-        train(SimpleNamespace(**configure(DEFAULTS, argv)))
-    except (ConfigError, DataError, RunError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    train(SimpleNamespace(**configure(DEFAULTS, argv)))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # ValueError too: the model's own checks (an unknown norm or activation, a bad dropout) raise it
+    run_cli(main, sys.argv[1:], also=(ValueError,))

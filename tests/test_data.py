@@ -78,7 +78,7 @@ def test_download_failure_says_to_pass_input(tmp_path, monkeypatch):
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     monkeypatch.chdir(tmp_path)  # no local copy of tiny Shakespeare here
-    with pytest.raises(SystemExit, match="pass --input PATH"):
+    with pytest.raises(DataError, match="pass --input PATH"):
         prepare(["shakespeare", "--data_dir", str(tmp_path)])
     assert os.listdir(tmp_path) == []
 

@@ -1,6 +1,6 @@
-"""Runs survive kills, and every bad input gets one clear line, a non-zero exit and no half-written file.
+"""Runs survive kills, divergence and mistakes without losing or corrupting what they wrote.
 
-Each case here is a row of the README's table "When something is wrong".
+Bad input in general (one line, exit 2, nothing written) is tests/test_bad_input.py.
 """
 
 import os
@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from conftest import REPO, TINY, read_log, run
@@ -40,7 +39,10 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(data_dir, tmp_path)
     deadline = time.time() + 120
     while not (out / "ckpt.pt").exists() and time.time() < deadline:
         time.sleep(0.02)
-    time.sleep(random.uniform(0.0, 1.0))  # somewhere in training, evaluation or a checkpoint write
+    # somewhere in training, evaluation or a checkpoint write; KILL_SEED=N replays a failure's moment
+    seed = int(os.environ.get("KILL_SEED", random.randrange(10**6)))
+    print(f"KILL_SEED={seed}")
+    time.sleep(random.Random(seed).uniform(0.0, 1.0))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "summary.json").exists()
@@ -60,18 +62,6 @@ def test_resume_may_extend_max_iters_but_not_change_the_model(data_dir, tmp_path
     one_clear_line(p, "the model differs from the checkpoint's in n_embd")
     p = train(data_dir, out, "--max_iters=30", "--norm=dyt", "--init_from=resume", expect_ok=False)
     one_clear_line(p, "differs from the checkpoint's in norm")
-
-
-@pytest.mark.parametrize("damage", ["truncated", "garbage"])
-def test_a_damaged_checkpoint_is_refused(data_dir, tmp_path, damage):
-    out = tmp_path / "run"
-    train(data_dir, out, "--max_iters=10", "--eval_interval=5")
-    ckpt = out / "ckpt.pt"
-    data = ckpt.read_bytes()
-    ckpt.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"not a checkpoint at all")
-    p = train(data_dir, out, "--max_iters=20", "--init_from=resume", expect_ok=False)
-    one_clear_line(p, f"checkpoint {ckpt} is corrupt or truncated")
-    assert read_log(out)[-1]["iter"] == 10  # nothing was rewritten
 
 
 def test_a_kill_during_a_checkpoint_write_leaves_the_previous_one(data_dir, tmp_path):
@@ -106,48 +96,6 @@ def test_a_finished_run_is_not_overwritten_by_accident(data_dir, tmp_path):
     assert (out / "summary.json").read_bytes() == before
     train(data_dir, out, "--max_iters=5", "--eval_interval=5", "--overwrite=True", "--seed=2")
     assert (out / "summary.json").read_bytes() != before
-
-
-def bad_dataset(tmp_path, ids, extra_byte=False):
-    """A data_dir with a dataset 'bad' whose train.bin holds ids (and maybe one stray byte)."""
-    from prepare_data import write_dataset
-    root = tmp_path / "baddata"
-    write_dataset(str(root / "bad"), np.asarray(ids), np.arange(5000) % 200, {"tokenizer": "byte", "vocab_size": 256})
-    if extra_byte:
-        with open(root / "bad" / "train.bin", "ab") as f:
-            f.write(b"\0")
-    return root
-
-
-@pytest.mark.parametrize("case, args, message", [
-    ("unknown key", ["--n_layers=3"], "unknown config key 'n_layers' in the command line (did you mean n_layer"),
-    ("wrong type", ["--batch_size=eight"], "batch_size='eight' in the command line should be an int"),
-    ("missing config", ["config/nope.py"], "config file config/nope.py not found"),
-    ("missing dataset", ["--dataset=shakespeare_gpt2"], "run `python prepare_data.py shakespeare` first"),
-    ("budget too large", ["--train_tokens=2_000_000"], "train_tokens=2,000,000 is larger than the 1,003,854 tokens"),
-    ("block_size > val", ["--val_tokens=100", "--block_size=128"], "evaluation prefix of 100 tokens is shorter than"),
-    ("bad init_from", ["--init_from=latest"], "init_from='latest': use scratch or resume"),
-    ("bad dtype", ["--dtype=float16"], "use float32 or bfloat16"),
-    ("bad norm", ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
-    ("resume nothing", ["--init_from=resume"], "there is no checkpoint at"),
-])
-def test_bad_input_gets_one_clear_line(data_dir, tmp_path, case, args, message):
-    out = tmp_path / "out"
-    p = train(data_dir, out, *args, expect_ok=False)
-    one_clear_line(p, message)
-    assert not out.exists() or not os.listdir(out)
-    assert no_tmp_files(tmp_path)
-
-
-@pytest.mark.parametrize("ids, extra_byte, message", [
-    (np.arange(5000) % 200, True, "not a whole number of uint16 tokens"),
-    (np.arange(5000) % 300, False, "holds token id 299 but vocab_size=256"),
-])
-def test_a_damaged_token_file_is_refused(tmp_path, ids, extra_byte, message):
-    root = bad_dataset(tmp_path, ids, extra_byte)
-    p = train(root, tmp_path / "out", "--dataset=bad", expect_ok=False)
-    one_clear_line(p, message)
-    assert not (tmp_path / "out").exists()
 
 
 def test_an_interrupted_prepare_leaves_no_finished_looking_folder(tmp_path, monkeypatch):

@@ -1,0 +1,174 @@
+"""Every entry point answers bad input the same way: one clear line, exit code 2, no traceback, and
+nothing written. Each row is a mistake a user makes; the README's table "When something is wrong"
+lists the ones that matter most.
+"""
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, SHAKESPEARE, TINY, need, run
+
+# (entry point, arguments, words the message must contain); {W} is a folder of prepared mistakes
+# (see `world`), {data} a prepared data_dir, {run} a finished tiny run, {bad} a data_dir of damaged datasets
+T = ["train.py", "--data_dir={data}", "--out_dir={W}/out", *TINY, "--max_iters=2"]
+ROWS = [
+    # train.py: the configuration
+    (T + ["--n_layers=3"], "unknown config key 'n_layers' in the command line (did you mean n_layer"),
+    (T + ["--batch_size=eight"], "batch_size='eight' in the command line should be an int like the default"),
+    (T + ["--max_iters=1e3"], "max_iters=1000.0 in the command line should be an int"),
+    (T + ["config/nope.py"], "config file config/nope.py not found"),
+    (T + ["{W}/typo.py"], "typo.py line 2: unterminated string literal"),
+    (T + ["{W}/prose.py"], "prose.py line 3: invalid syntax"),
+    (T + ["{W}/raises.py"], "raises.py line 2: ZeroDivisionError: division by zero"),
+    (T + ["{W}/imports.py"], "imports.py line 1: ModuleNotFoundError: No module named 'config.common.nope'"),
+    (T + ["{W}/binary.py"], "binary.py is not UTF-8 text"),
+    (T + ["--init_from=latest"], "init_from='latest': use scratch or resume"),
+    (T + ["--dtype=float16"], "use float32 or bfloat16"),
+    (T + ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
+    (T + ["--activation=tanh"], "unknown activation 'tanh'"),
+    (T + ["--n_embd=33"], "n_embd=33 is not a multiple of n_head=2"),
+    (T + ["--dropout=1.5"], "dropout probability has to be between 0 and 1"),
+    (T + ["--max_iters=-1"], "max_iters=-1 must be at least 0"),
+    (T + ["--batch_size=0"], "batch_size=0 must be at least 1"),
+    (T + ["--device=cuda:99"], "device='cuda:99' is not on this machine, which has cpu"),
+    (T + ["--device=tpu"], "device='tpu' is not a device name"),
+    # train.py: the data
+    (T + ["--dataset=shakespeare_gpt2"], "run `python prepare_data.py shakespeare` first"),
+    (T + ["--data_dir={W}/nowhere"], "nowhere/shakespeare_byte/meta.json is missing"),
+    (T + ["--train_tokens=2_000_000"], "train_tokens=2,000,000 is larger than the 1,003,854 tokens"),
+    (T + ["--train_tokens=0"], "train_tokens=0 is not a number of tokens"),
+    (T + ["--val_tokens=100", "--block_size=128"], "evaluation prefix of 100 tokens ("),
+    (T + ["--data_dir={bad}", "--dataset=odd_bytes"], "odd_bytes/train.bin has 10001 bytes, not a whole number"),
+    (T + ["--data_dir={bad}", "--dataset=foreign_ids"], "holds token id 299 but vocab_size=256"),
+    (T + ["--data_dir={bad}", "--dataset=empty_val"], "empty_val/val.bin is empty: prepare the dataset again"),
+    (T + ["--data_dir={bad}", "--dataset=short_val", "--val_tokens=None"],
+     "short_val/val.bin) is shorter than block_size + 1 = 33"),
+    (T + ["--data_dir={bad}", "--dataset=short_train", "--val_tokens=None"],
+     "short_train/train.bin) is shorter than one window"),
+    # train.py: the run folder
+    (T + ["--out_dir={W}/afile"], "out_dir {W}/afile is a file, not a folder"),
+    (T + ["--out_dir={run}"], "already holds a finished run: choose another out_dir, or pass --overwrite=True"),
+    (T + ["--out_dir={W}/fresh", "--init_from=resume"], "there is no checkpoint at {W}/fresh/ckpt.pt"),
+    (T + ["--out_dir={run}", "--init_from=resume", "--n_embd=48"], "the model differs from the checkpoint's in n_embd"),
+    (T + ["--out_dir={W}/corrupt", "--init_from=resume"], "checkpoint {W}/corrupt/ckpt.pt is corrupt or truncated"),
+    (T + ["--out_dir={W}/foreign", "--init_from=resume"], "not a checkpoint of this repo's train.py"),
+    # sample.py
+    (["sample.py", "--out_dir={W}/fresh"], "there is no checkpoint at {W}/fresh/ckpt.pt"),
+    (["sample.py", "--out_dir={W}/corrupt"], "is corrupt or truncated"),
+    (["sample.py", "--out_dir={W}/foreign"], "not a checkpoint of this repo's train.py"),
+    (["sample.py", "--out_dir={run}", "--start=FILE:{W}/nope.txt"], "prompt file {W}/nope.txt not found"),
+    (["sample.py", "--out_dir={run}", "--start="], "--start is empty"),
+    (["sample.py", "--out_dir={run}", "--top_k=0"], "top_k >= 1"),
+    (["sample.py", "--out_dir={run}", "--device=cuda:99"], "is not on this machine"),
+    (["sample.py", "--out_dr={run}"], "unknown config key 'out_dr' in the command line (did you mean out_dir"),
+    # sweep.py: everything is checked before the first run starts
+    (["sweep.py", "{W}/none*.py", "--out", "{W}/sweep"], "no config matches {W}/none*.py"),
+    (["sweep.py", "config/nope.py", "--out", "{W}/sweep"], "config file config/nope.py not found"),
+    (["sweep.py", "{W}/typo.py", "--out", "{W}/sweep"], "typo.py line 2: unterminated string literal"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--out", "{W}/sweep", "--n_layers=3"], "unknown config key 'n_layers'"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--out", "{W}/afile"], "--out {W}/afile is a file, not a folder"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--seeds", "one"], "argument --seeds: invalid int value: 'one'"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "max_iters=3"],
+     "argument 'max_iters=3' is neither a config file (.py) nor --key=value"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--nproc", "0"], "--nproc 0: a run needs at least one process"),
+    # report.py
+    (["report.py"], "usage: python report.py OUT_DIR"),
+    (["report.py", "{W}/nowhere"], "{W}/nowhere is not a folder"),
+    (["report.py", "{W}/empty"], "no finished run (summary.json) under {W}/empty"),
+    (["report.py", "{W}/broken_runs"], "x_s1: summary.json is not one train.py wrote: it lacks valid JSON"),
+    # bench.py
+    (["bench.py", "--data_dir={data}", "--sections=warp"], "unknown section 'warp'"),
+    (["bench.py", "--data_dir={data}", "--steps=0"], "steps=0: time at least one step"),
+    (["bench.py", "--data_dir={W}/nowhere", "--sections=step"], "or give the vocabulary with --vocab_size=N"),
+    (["bench.py", "--data_dir={data}", "--device=cuda:99"], "is not on this machine"),
+    (["bench.py", "--stepz=3"], "unknown config key 'stepz'"),
+    # memory.py
+    (["memory.py", "config/nope.py"], "config file config/nope.py not found"),
+    (["memory.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),
+    (["memory.py", "config/dyt_64m_1m.py", "--gpus", "0"], "argument --gpus: 0 is not above zero"),
+    (["memory.py", "config/micro/dyt_micro_8k.py", "--data_dir", "{W}/nowhere"], "--vocab_size=N"),
+    # prepare_data.py
+    (["prepare_data.py", "text", "--input", "{W}/empty.txt", "--name", "e", "--data_dir", "{W}/d"], "holds no text"),
+    (["prepare_data.py", "text", "--input", "{W}/blank.txt", "--name", "e", "--data_dir", "{W}/d"], "all blank"),
+    (["prepare_data.py", "text", "--input", "{W}/short.txt", "--name", "e", "--data_dir", "{W}/d"], "is too short"),
+    (["prepare_data.py", "text", "--input", "{W}/binary.py", "--name", "e", "--data_dir", "{W}/d"], "is not UTF-8"),
+    (["prepare_data.py", "text", "--input", "{W}/nope.txt", "--name", "e", "--data_dir", "{W}/d"], "nope.txt not found"),
+    (["prepare_data.py", "text", "--input", "{W}/empty", "--name", "e", "--data_dir", "{W}/d"], "is a folder"),
+    (["prepare_data.py", "text", "--input", "{W}/prose.py"], "text needs --input PATH and --name NAME"),
+    (["prepare_data.py", "wikitext2"], "argument dataset: invalid choice: 'wikitext2'"),
+    (["prepare_data.py", "wikitext103", "--input", "{W}/other.zip", "--data_dir", "{W}/d"], "has no wiki.train.raw"),
+    (["prepare_data.py", "shakespeare", "--data_dir", "{W}/afile"], "--data_dir {W}/afile is a file"),
+]
+
+
+@pytest.fixture(scope="module")
+def world(data_dir, tmp_path_factory):
+    """A folder of the things users get wrong, and a finished tiny run beside it."""
+    W = tmp_path_factory.mktemp("world")
+    files = {"typo.py": 'n_layer = 2\nnorm = "dyt\n', "prose.py": "n_layer = 2\n\nThis line is prose, not Python.\n",
+             "raises.py": "n_layer = 2\nn_head = 1 / 0\n", "imports.py": "from config.common.nope import *\n",
+             "empty.txt": "", "blank.txt": " \n\n\t\n", "short.txt": "ab", "afile": "not a folder"}
+    for name, text in files.items():
+        (W / name).write_text(text)
+    (W / "binary.py").write_bytes(bytes(range(128, 256)) * 4)
+    (W / "empty").mkdir()
+    (W / "corrupt").mkdir()
+    (W / "corrupt" / "ckpt.pt").write_bytes(b"PK\x03\x04 half a checkpoint")
+    (W / "foreign").mkdir()
+    torch.save({"weights": torch.zeros(2)}, W / "foreign" / "ckpt.pt")
+    (W / "broken_runs" / "x_s1").mkdir(parents=True)
+    (W / "broken_runs" / "x_s1" / "summary.json").write_text('{"n_params": 12')  # cut short
+    (W / "broken_runs" / "x_s1" / "log.jsonl").write_text('{"iter": 0, "val_loss": 5.0}\n')
+    with zipfile.ZipFile(W / "other.zip", "w") as zf:
+        zf.writestr("readme.txt", "not WikiText")
+    from prepare_data import write_dataset
+    bad = tmp_path_factory.mktemp("bad")
+    meta = {"tokenizer": "byte", "vocab_size": 256}
+    for name, train, val in (("odd_bytes", np.arange(5000) % 200, np.arange(5000) % 200),
+                             ("foreign_ids", np.arange(5000) % 300, np.arange(5000) % 200),
+                             ("empty_val", np.arange(5000) % 200, np.zeros(0)),
+                             ("short_val", np.arange(5000) % 200, np.arange(20)),
+                             ("short_train", np.arange(20), np.arange(5000) % 200)):
+        write_dataset(str(bad / name), train, val, meta)
+    with open(bad / "odd_bytes" / "train.bin", "ab") as f:
+        f.write(b"\0")
+    finished = tmp_path_factory.mktemp("runs") / "finished"
+    run("train.py", f"--data_dir={data_dir}", f"--out_dir={finished}", *TINY, "--max_iters=2", "--eval_interval=2")
+    return {"W": str(W), "data": data_dir, "run": str(finished), "bad": str(bad)}
+
+
+def snapshot(*folders):
+    """Every file under the folders, with its size and modification time."""
+    return {os.path.join(d, f): (os.stat(os.path.join(d, f)).st_size, os.stat(os.path.join(d, f)).st_mtime_ns)
+            for folder in folders for d, _, names in os.walk(folder) for f in names}
+
+
+@pytest.mark.parametrize("args, words", ROWS, ids=[f"{r[0][0]}: {r[1][:50]}" for r in ROWS])
+def test_bad_input_gets_one_line_exit_2_and_writes_nothing(world, args, words):
+    need(SHAKESPEARE, "tiny Shakespeare")
+    before = snapshot(world["W"], world["run"], world["bad"], world["data"])
+    p = run(*[a.format(**world) for a in args], expect_ok=False, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2, f"exit {p.returncode}:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
+    assert "Traceback" not in p.stderr + p.stdout, p.stderr
+    # one line; argparse's own usage errors print the usage before it
+    assert len(lines) == 1 or (len(lines) <= 5 and lines[0].startswith("usage:")), p.stderr
+    assert words.format(**world) in lines[-1], lines[-1]
+    assert snapshot(world["W"], world["run"], world["bad"], world["data"]) == before  # nothing written or changed
+
+
+def test_every_entry_point_has_rows():
+    scripts = {f for f in os.listdir(REPO) if f.endswith(".py") and "__main__" in open(os.path.join(REPO, f)).read()}
+    assert scripts == {args[0] for args, _ in ROWS}, "an entry point without bad-input rows"
+
+
+def test_asking_for_a_gpu_that_is_not_there_names_the_devices_there_are(data_dir, tmp_path):
+    missing = f"cuda:{torch.cuda.device_count()}" if torch.cuda.is_available() else "cuda"
+    p = run("train.py", f"--data_dir={data_dir}", f"--out_dir={tmp_path}/out", *TINY, f"--device={missing}",
+            expect_ok=False)
+    assert p.returncode == 2 and p.stderr.startswith(f"error: device='{missing}' is not on this machine, which has cpu")
+    assert not (tmp_path / "out").exists()
