@@ -30,7 +30,7 @@ import train
 from configurator import ConfigError, configure, run_cli
 from dyt import make_norm
 from memory import vocab_size
-from model import ModelConfig, build_model
+from model import build_model, model_config
 from probes import learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
 # dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; first match of the device name wins
@@ -73,7 +73,7 @@ def setup(cfg):
     """Model, optimiser, a fixed random batch and the autocast context for the config."""
     cfg.vocab_size = vocab_size(vars(cfg))
     torch.manual_seed(0)
-    model = build_model(ModelConfig(**{k: getattr(cfg, k) for k in train.MODEL_KEYS})).to(cfg.device)
+    model = build_model(model_config(cfg)).to(cfg.device)
     optimizer = train.make_optimizer(model, cfg, fused=cfg.device.startswith("cuda"))
     x, y = torch.randint(0, cfg.vocab_size, (2, cfg.batch_size, cfg.block_size), device=cfg.device)
     autocast = torch.autocast("cuda" if cfg.device.startswith("cuda") else "cpu", dtype=torch.bfloat16) \
@@ -121,7 +121,7 @@ def section_norms(cfg):
         for compiled in (False, True):
             times = []
             for kind, opts in variants:
-                norm = make_norm(kind, width).to(cfg.device)
+                norm = make_norm(kind, width, alpha_init=cfg.alpha_init).to(cfg.device)
                 if "frozen" in opts:
                     getattr(norm, opts["frozen"]).requires_grad_(False)
                 f = torch.compile(norm) if compiled else norm

@@ -7,8 +7,8 @@ How much GPU memory a config needs per process, before you launch it.
 An estimate, not a measurement (bench.py measures): fp32 weights and gradients (4 + 4 bytes per
 parameter), AdamW's two moments (8 bytes), all divided by the number of processes under FSDP, and
 the activations of one micro-batch kept for the backward pass. Per layer and token, a pre-norm block
-keeps about 34 values of width n_embd in bf16 (Korthikanti et al. 2022, with flash attention, so no
-T x T matrix), twice that in fp32; the logits add 10 bytes per token and vocabulary entry (bf16
+keeps about 17 values of width n_embd, 34 bytes in bf16 (Korthikanti et al. 2022, with flash
+attention, so no T x T matrix), twice that in fp32; the logits add 10 bytes per token and vocabulary entry (bf16
 logits, their fp32 copy for the loss, its gradient). Allocator slack and the CUDA context (1-2 GB)
 come on top: leave a margin.
 """
@@ -16,13 +16,12 @@ come on top: leave a margin.
 import argparse
 import os
 import sys
-from dataclasses import fields
 
 import torch
 
 from configurator import configure, run_cli
 from data import DataError, load_meta, padded_vocab
-from model import ModelConfig, build_model
+from model import build_model, model_config
 
 
 def vocab_size(cfg):
@@ -38,8 +37,7 @@ def vocab_size(cfg):
 
 def model_size(cfg):
     """Parameters of a config's model, counted once each (tied embedding once), on the meta device."""
-    model_cfg = ModelConfig(**{f.name: cfg[f.name] for f in fields(ModelConfig) if f.name in cfg})
-    model_cfg.vocab_size = vocab_size(cfg)
+    model_cfg = model_config({**cfg, "vocab_size": vocab_size(cfg)})
     with torch.device("meta"):
         return sum(p.numel() for p in build_model(model_cfg).parameters()), model_cfg
 

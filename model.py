@@ -4,11 +4,12 @@ GPT-2 and Llama language models with a pluggable normalisation layer.
 Both are the same pre-norm transformer (embed -> n_layer x Block -> final norm -> tied head); they
 differ in how positions enter (a learned table vs rotary embeddings), in the MLP (GELU vs SwiGLU)
 and in attention heads (multi-head vs grouped-query). The norm at each of the three sites comes
-from dyt.make_norm, so LayerNorm, RMSNorm, DyT, HardTanh or nothing can sit there.
+from dyt.make_norm, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh) or nothing
+can sit there.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Optional
 
 import torch
@@ -29,9 +30,10 @@ class ModelConfig:
     n_embd: int = 768
     dropout: float = 0.0
     bias: bool = True             # biases in Linear layers and norms (GPT-2 has them, Llama does not)
-    norm: str = "layernorm"       # layernorm | rmsnorm | dyt | hardtanh | identity
+    norm: str = "layernorm"       # a name in dyt.NORMS: layernorm | rmsnorm | dyt | derf | hardtanh | identity
     norm_final: Optional[str] = None  # the final norm if it differs (LN-free models keep a final LayerNorm)
-    alpha_init: float = 2.0       # DyT alpha_0 at every site unless overridden below
+    norm_eps: Optional[float] = None  # None = the norm's own (LayerNorm 1e-5, RMSNorm 1e-6); Llama uses 1e-5
+    alpha_init: float = 2.0       # DyT (and Derf) alpha_0 at every site unless overridden below
     alpha_init_attn: Optional[float] = None   # the DyT paper tunes attention, FFN and final norms apart
     alpha_init_ffn: Optional[float] = None
     alpha_init_final: Optional[float] = None
@@ -45,6 +47,13 @@ class ModelConfig:
 
 
 ACTIVATIONS = ("gelu", "relu", "leaky_relu", "leaky_relu_global", "leaky_relu_fixed", "swiglu")
+
+
+def model_config(settings):
+    """The ModelConfig of a run's settings (a dict, or a namespace like train.py's config): the one
+    place a config becomes a model. Settings that are not model fields are left out."""
+    values = settings if isinstance(settings, dict) else vars(settings)
+    return ModelConfig(**{f.name: values[f.name] for f in fields(ModelConfig) if f.name in values})
 
 
 def check_config(cfg):
@@ -172,9 +181,7 @@ def norm_for(cfg, site):
     """The norm at one of the three sites: 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final'."""
     alpha = {"attn": cfg.alpha_init_attn, "ffn": cfg.alpha_init_ffn, "final": cfg.alpha_init_final}[site]
     kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
-    # RMSNorm eps as each architecture's reference code has it
-    eps = (1e-6 if cfg.arch == "gpt" else 1e-5) if kind == "rmsnorm" else None
-    return make_norm(kind, cfg.n_embd, bias=cfg.bias, eps=eps,
+    return make_norm(kind, cfg.n_embd, bias=cfg.bias, eps=cfg.norm_eps,
                      alpha_init=cfg.alpha_init if alpha is None else alpha)
 
 

@@ -2,7 +2,8 @@
 What a run measures beyond its loss, at evaluation time only, on a few fixed training windows.
 
 - saturation: the fraction of elements a squashing norm pushes into its flat part, |alpha*x| > 2 for
-  DyT (the regime paper's mechanism), |x| > 1 for HardTanh; pooled over all such layers and per layer.
+  DyT (the regime paper's mechanism), |x| > 1 for HardTanh (each class says where); pooled over all
+  such layers and per layer.
 - norm_std: the std of every norm's input, and alpha: every DyT layer's alpha, so that the DyT
   paper's observation "alpha tracks 1/std of its input" can be plotted; leaky_slope: every learnable
   leaky-ReLU slope.
@@ -16,14 +17,75 @@ Probes run under torch.no_grad() on the uncompiled model and never touch the tra
 """
 
 import math
+from contextlib import contextmanager
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
-from dyt import DyT, watch_norms
-from model import LeakyReLU
+from dyt import NORMS, Identity
 
-SATURATION_THRESHOLD = 2.0  # tanh(2) = 0.96: past it DyT passes less than 7% of the gradient
+SATURATION_STEP = 500  # the regime paper's early-warning heuristic reads saturation at step 500
+
+
+# -----------------------------------------------------------------------------
+# What each norm sees, without changing the model
+
+class NormStats:
+    """Per-norm statistics gathered by forward hooks over one or more forward passes.
+
+    For every norm module: the std of its input (pooled over all elements), and for the squashing
+    norms (those with `squash_input`: DyT, Derf, HardTanh) the fraction of elements past the point
+    where the squash is flat, |squash_input(x)| > the class's saturation_threshold.
+    """
+
+    def __init__(self):
+        self.count, self.total, self.total_sq, self.saturated = {}, {}, {}, {}
+
+    def record(self, name, module, x):
+        x = x.detach().double()
+        self.count[name] = self.count.get(name, 0) + x.numel()
+        self.total[name] = self.total.get(name, 0.0) + x.sum().item()
+        self.total_sq[name] = self.total_sq.get(name, 0.0) + x.pow(2).sum().item()
+        if hasattr(module, "squash_input"):
+            n = (module.squash_input(x).abs() > module.saturation_threshold).sum().item()
+            self.saturated[name] = self.saturated.get(name, 0) + n
+
+    def std(self):
+        out = {}
+        for name, n in self.count.items():
+            mean = self.total[name] / n
+            out[name] = math.sqrt(max(self.total_sq[name] / n - mean * mean, 0.0))
+        return out
+
+    def saturation(self):
+        """Per-layer fraction of saturated elements, for the squashing norms only."""
+        return {name: s / self.count[name] for name, s in self.saturated.items()}
+
+    def pooled_saturation(self):
+        """Saturated elements over all squashing layers / all their elements (None if there are none)."""
+        if not self.saturated:
+            return None
+        return sum(self.saturated.values()) / sum(self.count[name] for name in self.saturated)
+
+
+def norm_modules(model):
+    """(name, module) for every norm of the registry in the model (Identity is no norm), in forward order."""
+    kinds = tuple(cls for cls in NORMS.values() if cls is not Identity)
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, kinds)]
+
+
+@contextmanager
+def watch_norms(model):
+    """with watch_norms(model) as stats: model(x)  -> stats.pooled_saturation(), stats.std(), ..."""
+    stats = NormStats()
+    handles = [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]))
+               for name, m in norm_modules(model)]
+    try:
+        yield stats
+    finally:
+        for h in handles:
+            h.remove()
 
 
 @torch.no_grad()
@@ -31,7 +93,7 @@ def probe_norms(model, x, autocast):
     """Norm statistics of one forward pass over the windows x (B, T): a dict for log.jsonl."""
     was_training = model.training
     model.eval()
-    with watch_norms(model, SATURATION_THRESHOLD) as stats, autocast:
+    with watch_norms(model) as stats, autocast:
         model(x)
     model.train(was_training)
     out = {"saturation": stats.pooled_saturation()}
@@ -46,11 +108,16 @@ def _value(p):
     return (p.full_tensor() if hasattr(p, "full_tensor") else p).item()
 
 
+# the learnable scalars a run logs: log key -> the parameter's name in its module
+SCALARS = {"alpha": "alpha", "shift": "shift", "leaky_slope": "negative_slope"}
+
+
 def learned_scalars(model):
-    """Every DyT alpha and every leaky-ReLU slope, by module name (only the kinds the model has)."""
+    """Every learnable scalar the model has (DyT and Derf alphas, Derf shifts, leaky-ReLU slopes), by module name."""
     out = {}
-    for key, kind, param in (("alpha", DyT, "alpha"), ("leaky_slope", LeakyReLU, "negative_slope")):
-        values = {name: _value(getattr(m, param)) for name, m in model.named_modules() if isinstance(m, kind)}
+    for key, attr in SCALARS.items():
+        values = {name: _value(getattr(m, attr)) for name, m in model.named_modules()
+                  if isinstance(getattr(m, attr, None), nn.Parameter)}
         if values:
             out[key] = values
     return out

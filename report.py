@@ -3,11 +3,11 @@ Turn a folder of runs into the regime paper's tables and figures.
 
     python report.py out/            # writes out/report.md and out/*.png
 
-Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). A run folder is
-named <config stem>_s<seed>, and a stem reads [llama_]<method>_<scale>_<budget>[_<variant>], e.g.
-dyt_64m_1m, llama_dyt_64m_118m_mha, vanilla_micro_8k. Cells are (arch, scale, budget); "vanilla" is
+Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). What a run
+is comes from its config (study, method, scale, budget; see train.py). Runs of the regime study are
+grouped into cells (arch, scale, budget), and each method of a cell is compared with its "vanilla",
 the architecture's usual norm (LayerNorm for GPT-2, RMSNorm for Llama). Runs of the entropic-overload
-study (ln_* and lnfree_* configs) get their own section: attention entropy per layer and head.
+study get their own section: attention entropy per layer and head.
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
 method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
@@ -47,21 +47,11 @@ MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
 # -----------------------------------------------------------------------------
 # Reading runs
 
-GRID_METHODS = ("vanilla", "dyt", "hardtanh", "rmsnorm", "dytrecipe")
-
-
-def parse_stem(stem):
-    """(arch, method, scale, budget, variant) from a config stem, or None if it is not a grid name.
-    A variant that is a step count (dyt_64m_118m_10k) makes a cell of its own: budget '118m_10k'."""
-    parts = stem.split("_")
-    arch = "llama" if parts[0] == "llama" else "gpt"
-    parts = parts[1:] if arch == "llama" else parts
-    if len(parts) < 3 or parts[0] not in GRID_METHODS:
+def cell_key(config):
+    """(arch, method, scale, budget) of a run of the regime study, as its config declares them, or None."""
+    if config.get("study") != "regime":
         return None
-    method, scale, budget, variant = parts[0], parts[1], parts[2], "_".join(parts[3:])
-    if re.fullmatch(r"\d+k", variant):
-        budget, variant = f"{budget}_{variant}", ""
-    return arch, method, scale, budget, variant
+    return config.get("arch", "gpt"), config["method"], config["scale"], config["budget"]
 
 
 # what the tables read from every summary.json
@@ -100,7 +90,7 @@ def load_runs(out):
             continue
         run["name"], run["stem"] = name, re.sub(r"_s\d+$", "", name)
         run["seed"] = run["config"]["seed"]
-        run["key"] = parse_stem(run["stem"])
+        run["key"] = cell_key(run["config"])
         run["val_loss_at_reference_step"] = next((r["val_loss"] for r in run["log"] if r["iter"] == REFERENCE_STEP), None)
         runs.append(run)
     return runs, left_out
@@ -113,8 +103,8 @@ def group(runs):
     for r in runs:
         if r["key"] is None:
             continue
-        arch, method, scale, budget, variant = r["key"]
-        cells[(arch, scale, budget)][method + ("_" + variant if variant else "")].append(r)
+        arch, method, scale, budget = r["key"]
+        cells[(arch, scale, budget)][method].append(r)
         size[scale].append(r["n_params"])
         tokens[budget].append(r["train_tokens"])
     scales = sorted(size, key=lambda s: np.mean(size[s]))
@@ -414,7 +404,7 @@ def alpha_plot(run, path):
 def entropy_section(runs, out):
     """Entropic overload: per config the loss and the overloaded fraction of heads; per run a
     layer x head heatmap of entropy / ceiling; the learnable slopes over training."""
-    study = [r for r in runs if r["stem"].startswith(("ln_", "lnfree_")) and "attn_entropy" in r["log"][-1]]
+    study = [r for r in runs if r["config"].get("study") == "entropy" and "attn_entropy" in r["log"][-1]]
     if not study:
         return []
     md = ["## Entropic overload (Jha & Reagen, arXiv 2410.09637)", "",
@@ -424,8 +414,11 @@ def entropy_section(runs, out):
           "the ceiling.", "",
           "| config | final val loss | best val loss | overloaded heads (final) | mean entropy, nats | ceiling, nats "
           "| mean entropy / ceiling |", "|---|---|---|---|---|---|---|"]
-    for stem in sorted({r["stem"] for r in study}):
-        group_runs = [r for r in study if r["stem"] == stem]
+    def label(r):
+        return f"{r['config']['method']} ({r['config']['scale']})"
+
+    for stem in sorted({label(r) for r in study}):
+        group_runs = [r for r in study if label(r) == stem]
         ceiling = entropy_ceiling(group_runs[0]["config"]["block_size"])
         nats = [float(np.mean(r["log"][-1]["attn_entropy"])) for r in group_runs]
         md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
@@ -505,9 +498,9 @@ def report(out):
         md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
     md += rank_section(cells, out)
     md += entropy_section(runs, out)
-    other = sorted({r["stem"] for r in runs if r["key"] is None})
+    other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") != "entropy"})
     if other:
-        md += ["## Runs outside the grid naming", "", "| run | final | best |", "|---|---|---|"]
+        md += ["## Runs of no study", "", "| run | final | best |", "|---|---|---|"]
         md += [f"| {s} | {mean_std([r['final_val_loss'] for r in runs if r['stem'] == s])} "
                f"| {mean_std([r['best_val_loss'] for r in runs if r['stem'] == s])} |" for s in other] + [""]
     if left_out:

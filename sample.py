@@ -15,7 +15,7 @@ import torch
 
 from checkpoint import load_checkpoint
 from configurator import ConfigError, configure, run_cli
-from model import ModelConfig, build_model
+from model import build_model, model_config
 from prepare_data import Tokenizer
 from train import check_device
 
@@ -38,7 +38,7 @@ def main(argv):
         raise ConfigError(f"num_samples={cfg.num_samples}, max_new_tokens={cfg.max_new_tokens}, top_k={cfg.top_k}: "
                           f"use num_samples >= 1, max_new_tokens >= 0 and top_k >= 1 (or None)")
     ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"), hint="point out_dir at a run folder written by train.py")
-    model = build_model(ModelConfig(**ckpt["model_args"]))
+    model = build_model(model_config(ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)
     tokenizer = Tokenizer(ckpt["meta"]["tokenizer"])

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,13 +27,18 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
                         read_log, rng_state)
-from configurator import ConfigError, configure, run_cli
+from configurator import ConfigError, changes, configure, run_cli
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
-from model import ModelConfig, build_model
-from probes import collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
+from model import build_model, model_config
+from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
 # -----------------------------------------------------------------------------
 # defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
+# what the run is, as each config declares it: report.py groups and compares runs by these
+study = None                 # "regime" (norms over model sizes and data budgets) or "entropy"; None = neither
+method = None                # e.g. "vanilla", "dyt", "dyt_alpha0.5", "lnfree_gelu"; "vanilla" is the baseline
+scale = None                 # e.g. "64m", "micro"
+budget = None                # e.g. "1m", "8k"; "118m_10k" for the 10,000-step runs
 # I/O
 out_dir = "out"
 eval_interval = 250          # evaluate, log and checkpoint every this many steps (and at the end)
@@ -59,6 +64,7 @@ dropout = 0.0
 bias = False
 norm = "layernorm"
 norm_final = None            # None = the same as norm
+norm_eps = None              # None = the norm's own
 alpha_init = 2.0
 alpha_init_attn = None
 alpha_init_ffn = None
@@ -90,7 +96,6 @@ seed = 1337
 # -----------------------------------------------------------------------------
 DEFAULTS = {k: v for k, v in globals().items()
             if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
-MODEL_KEYS = [f.name for f in fields(ModelConfig) if f.name in DEFAULTS]  # what a config can set
 
 
 def get_lr(cfg, it):
@@ -216,7 +221,7 @@ def summarise(log, model, train_tokens, val_tokens):
             "final_val_loss_full": final["val_loss_full"],
             "best_val_loss": best["val_loss"], "best_iter": best["iter"],
             "best_val_loss_full": best_full["val_loss_full"], "best_iter_full": best_full["iter"],
-            "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == 500), None),
+            "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == SATURATION_STEP), None),
             "final_saturation": final["saturation"],
             "final_effective_rank": sum(final["effective_rank"].values()) / len(final["effective_rank"]),
             "collapsed": collapsed(log), "elapsed_s": final["elapsed_s"]}
@@ -262,7 +267,7 @@ def train(cfg):
     attn_x = eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device)
 
     # model and optimiser
-    model_cfg = ModelConfig(**{k: getattr(cfg, k) for k in MODEL_KEYS})
+    model_cfg = model_config(cfg)
     torch.manual_seed(cfg.seed)  # the same initial weights on every process (FSDP broadcasts nothing)
     raw_model = build_model(model_cfg).to(cfg.device)
     torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
@@ -399,7 +404,11 @@ def train(cfg):
 
 
 def main(argv):
-    train(SimpleNamespace(**configure(DEFAULTS, argv)))
+    sources = {}
+    cfg = configure(DEFAULTS, argv, sources)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, once
+        print("settings that differ from train.py's defaults:\n  " + "\n  ".join(changes(cfg, DEFAULTS, sources)))
+    train(SimpleNamespace(**cfg))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,28 @@
 # Paper, final-step val loss (mean of 3 seeds): LayerNorm 7.842, DyT 7.975,
 # DyT - LayerNorm = +1.7%; DyT saturation 0.501.
 from config.common.regime import *
-from config.common.scale_3_78b import *
-from config.common.budget_1m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dyt"
+scale = "3.78b"
+budget = "1m"
+
+# the model: 3.78B-sized GPT-2 shape; 1 x 64 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 32
+n_head = 32
+n_embd = 3_072
+batch_size = 1
+gradient_accumulation_steps = 64
+learning_rate = 0.0001
+# replicated on 8 GPUs, weights, gradients, AdamW state and DDP's buckets need ~78 GB per GPU
+# (python memory.py config/*3.78b*.py): shard them instead; with one process this does nothing
+fsdp = True
+# the data: the first 1M tokens of WikiText-103's training stream, validated on the first
+# max(10,000, N / 100) = 10,000 tokens of its validation split, as the paper does
+train_tokens = 1_000_000
+val_tokens = 10_000
+# the method
 norm = "dyt"
+alpha_init = 2.0
 out_dir = "out/dyt_3.78b_1m"

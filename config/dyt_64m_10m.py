@@ -2,8 +2,25 @@
 # Paper, final-step val loss (mean of 3 seeds): LayerNorm 4.260, DyT 4.510,
 # DyT - LayerNorm = +5.9%; DyT saturation 0.413.
 from config.common.regime import *
-from config.common.scale_64m import *
-from config.common.budget_10m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dyt"
+scale = "64m"
+budget = "10m"
+
+# the model: 64M-sized GPT-2 shape; 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: the first 10M tokens of WikiText-103's training stream, validated on the first
+# max(10,000, N / 100) = 100,000 tokens of its validation split, as the paper does
+train_tokens = 10_000_000
+val_tokens = 100_000
+# the method
 norm = "dyt"
+alpha_init = 2.0
 out_dir = "out/dyt_64m_10m"

@@ -3,10 +3,27 @@
 # Width 2048 is narrower than any they tune, so it takes their 4096 row (dyt.LLM_ALPHA0).
 # 1.3B parameters, 118M tokens; the regime paper's own DyT (alpha_0 = 2, no scale) is config/dyt_1.3b_118m.py.
 from config.common.regime import *
-from config.common.scale_1_3b import *
-from config.common.budget_118m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dytrecipe"
+scale = "1.3b"
+budget = "118m"
+
+# the model: 1.3B-sized GPT-2 shape; 4 x 16 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 24
+n_head = 32
+n_embd = 2_048
+batch_size = 4
+gradient_accumulation_steps = 16
+learning_rate = 0.0001
+# the data: all of WikiText-103's training stream (about 118M tokens), validated on its whole
+# validation split
+train_tokens = None
+val_tokens = None
+# the method
 norm = "dyt"
+alpha_init = 2.0
 alpha_init_attn = 0.8
 alpha_init_ffn = 0.2
 alpha_init_final = 0.2

@@ -3,10 +3,27 @@
 # Width 512 is narrower than any they tune, so it takes their 4096 row (dyt.LLM_ALPHA0).
 # 64M parameters, 1M tokens; the regime paper's own DyT (alpha_0 = 2, no scale) is config/dyt_64m_1m.py.
 from config.common.regime import *
-from config.common.scale_64m import *
-from config.common.budget_1m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dytrecipe"
+scale = "64m"
+budget = "1m"
+
+# the model: 64M-sized GPT-2 shape; 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: the first 1M tokens of WikiText-103's training stream, validated on the first
+# max(10,000, N / 100) = 10,000 tokens of its validation split, as the paper does
+train_tokens = 1_000_000
+val_tokens = 10_000
+# the method
 norm = "dyt"
+alpha_init = 2.0
 alpha_init_attn = 0.8
 alpha_init_ffn = 0.2
 alpha_init_final = 0.2

@@ -2,9 +2,26 @@
 # 66.66M parameters (tied embedding counted once).
 # Paper, final-step val loss: RMSNorm 9.355, DyT 6.954.
 from config.common.regime import *
-from config.common.scale_64m import *
-from config.common.budget_1m import *
 from config.common.llama import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dyt"
+scale = "64m"
+budget = "1m"
+
+# the model: 64M-sized; 64 x 1 = 64 sequences of 512 tokens per step
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: the first 1M tokens of WikiText-103's training stream, validated on the first
+# max(10,000, N / 100) = 10,000 tokens of its validation split, as the paper does
+train_tokens = 1_000_000
+val_tokens = 10_000
+# the method
 norm = "dyt"
+alpha_init = 2.0
 out_dir = "out/llama_dyt_64m_1m"

@@ -1,7 +1,13 @@
 # Entropic overload, GPT-2 small-shaped: LayerNorm and GELU (baseline).
 from config.common.entropy import *
-from config.common.shape_gpt2small import *
 
-norm = "layernorm"
-activation = "gelu"
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "ln_gelu"
+scale = "gpt2small"
+
+# GPT-2 small's shape: 12 layers, 12 heads, width 768
+n_layer = 12
+n_head = 12
+n_embd = 768
 out_dir = "out/ln_gelu_gpt2small"

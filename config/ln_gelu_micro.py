@@ -2,6 +2,9 @@
 # GELU (baseline).
 from config.common.entropy_micro import *
 
-norm = "layernorm"
-activation = "gelu"
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "ln_gelu"
+scale = "micro"
+
 out_dir = "out/ln_gelu_micro"

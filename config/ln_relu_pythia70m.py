@@ -1,7 +1,14 @@
 # Entropic overload, Pythia-70M-shaped: LayerNorm and ReLU (baseline).
 from config.common.entropy import *
-from config.common.shape_pythia70m import *
 
-norm = "layernorm"
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "ln_relu"
+scale = "pythia70m"
+
+# Pythia-70M's shape: 6 layers, 8 heads, width 512
+n_layer = 6
+n_head = 8
+n_embd = 512
 activation = "relu"
 out_dir = "out/ln_relu_pythia70m"

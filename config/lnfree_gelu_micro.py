@@ -2,8 +2,12 @@
 # blocks (final LayerNorm kept), GELU.
 from config.common.entropy_micro import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_gelu"
+scale = "micro"
+
 norm = "identity"
 norm_final = "layernorm"
-activation = "gelu"
 scaled_init = False        # plain N(0, 0.02) residual projections, as in the paper's LN-free models
 out_dir = "out/lnfree_gelu_micro"

@@ -1,8 +1,16 @@
 # Entropic overload, Pythia-70M-shaped: no norm in the blocks (final LayerNorm kept), leaky ReLU
 # with a learnable slope per layer (init 0.01).
 from config.common.entropy import *
-from config.common.shape_pythia70m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_leaky"
+scale = "pythia70m"
+
+# Pythia-70M's shape: 6 layers, 8 heads, width 512
+n_layer = 6
+n_head = 8
+n_embd = 512
 norm = "identity"
 norm_final = "layernorm"
 activation = "leaky_relu"

@@ -2,6 +2,11 @@
 # blocks (final LayerNorm kept), leaky ReLU with a fixed slope of 0.01.
 from config.common.entropy_micro import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_leakyfixed"
+scale = "micro"
+
 norm = "identity"
 norm_final = "layernorm"
 activation = "leaky_relu_fixed"

@@ -1,8 +1,16 @@
 # Entropic overload, GPT-2 small-shaped: no norm in the blocks (final LayerNorm kept), leaky ReLU
 # with one learnable slope shared by every layer (init 0.01).
 from config.common.entropy import *
-from config.common.shape_gpt2small import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_leakyglobal"
+scale = "gpt2small"
+
+# GPT-2 small's shape: 12 layers, 12 heads, width 768
+n_layer = 12
+n_head = 12
+n_embd = 768
 norm = "identity"
 norm_final = "layernorm"
 activation = "leaky_relu_global"

@@ -3,6 +3,11 @@
 # 0.01).
 from config.common.entropy_micro import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_leakyglobal"
+scale = "micro"
+
 norm = "identity"
 norm_final = "layernorm"
 activation = "leaky_relu_global"

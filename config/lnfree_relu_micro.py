@@ -2,6 +2,11 @@
 # blocks (final LayerNorm kept), ReLU.
 from config.common.entropy_micro import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_relu"
+scale = "micro"
+
 norm = "identity"
 norm_final = "layernorm"
 activation = "relu"

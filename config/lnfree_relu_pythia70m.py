@@ -1,7 +1,15 @@
 # Entropic overload, Pythia-70M-shaped: no norm in the blocks (final LayerNorm kept), ReLU.
 from config.common.entropy import *
-from config.common.shape_pythia70m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "entropy"
+method = "lnfree_relu"
+scale = "pythia70m"
+
+# Pythia-70M's shape: 6 layers, 8 heads, width 512
+n_layer = 6
+n_head = 8
+n_embd = 512
 norm = "identity"
 norm_final = "layernorm"
 activation = "relu"

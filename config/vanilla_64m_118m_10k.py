@@ -5,9 +5,25 @@
 # one seed) pairs LayerNorm (val loss 3.385 at 10K) with DyT plus differential attention, which this
 # repo does not have: ours is plain DyT.
 from config.common.regime import *
-from config.common.scale_64m import *
-from config.common.budget_118m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "vanilla"
+scale = "64m"
+budget = "118m_10k"
+
+# the model: 64M-sized GPT-2 shape; 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: all of WikiText-103's training stream (about 118M tokens), validated on its whole
+# validation split
+train_tokens = None
+val_tokens = None
+# the method
 norm = "layernorm"
 max_iters = 10_000
 out_dir = "out/vanilla_64m_118m_10k"

@@ -1,9 +1,25 @@
 # GPT-2 with LayerNorm and dropout 0.5, 64M parameters, 118M tokens (arXiv 2604.23434, reference/paper_cells.json).
 # Paper, final-step val loss: 4.295 (no dropout: 3.631).
 from config.common.regime import *
-from config.common.scale_64m import *
-from config.common.budget_118m import *
 
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "vanilla_dropout0.5"
+scale = "64m"
+budget = "118m"
+
+# the model: 64M-sized GPT-2 shape; 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: all of WikiText-103's training stream (about 118M tokens), validated on its whole
+# validation split
+train_tokens = None
+val_tokens = None
+# the method
 norm = "layernorm"
 dropout = 0.5
 out_dir = "out/vanilla_64m_118m_dropout0.5"

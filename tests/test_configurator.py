@@ -56,3 +56,21 @@ def test_the_regime_config_loads_through_its_shared_files():
     assert (cfg["norm"], cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == ("dyt", 12, 8, 512)
     assert (cfg["train_tokens"], cfg["val_tokens"], cfg["max_iters"], cfg["alpha_init"]) == (1_000_000, 10_000, 5000, 2.0)
     assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == 32768
+
+
+def test_every_value_a_config_changes_is_shown_with_the_file_it_comes_from(monkeypatch):
+    import train
+    monkeypatch.chdir(REPO)
+    from configurator import changes
+    sources = {}
+    path = os.path.join("config", "dyt_64m_1m.py")
+    cfg = configure(train.DEFAULTS, [path, "--seed=7"], sources)
+    shown = {line.split(" = ")[0]: line for line in changes(cfg, train.DEFAULTS, sources)}
+    assert set(shown) == {k for k in cfg if cfg[k] != train.DEFAULTS[k]}
+    assert shown["n_layer"].endswith(f"({path})") and shown["norm"].endswith(f"({path})")
+    assert shown["max_iters"].endswith(f"({os.path.join('config', 'common', 'regime.py')})")
+    assert shown["seed"].endswith("(the command line)")
+    # a reader of the config file alone sees the size, learning rate, batch, budget, norm and alpha_0
+    text = open(os.path.join(REPO, path)).read()
+    for key in ("n_layer", "n_embd", "learning_rate", "batch_size", "train_tokens", "norm", "alpha_init"):
+        assert f"\n{key} = " in text

@@ -113,8 +113,10 @@ def test_lnfree_keeps_only_the_final_norm():
 @pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "config", "ln*_*.py"))))
 def test_entropy_configs_are_what_their_names_say(path):
     name = os.path.basename(path)[:-3]
-    kind, act, shape = name.split("_")
     cfg = configure(train.DEFAULTS, [path])
+    kind, act = cfg["method"].split("_")
+    shape = cfg["scale"]
+    assert cfg["study"] == "entropy" and name == f"{kind}_{act}_{shape}"
     assert cfg["norm"] == ("identity" if kind == "lnfree" else "layernorm")
     assert cfg["norm_final"] == ("layernorm" if kind == "lnfree" else None)
     assert cfg["activation"] == {"gelu": "gelu", "relu": "relu", "leaky": "leaky_relu", "leakyglobal": "leaky_relu_global",
@@ -141,7 +143,7 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
     run("report.py", tmp_path / "runs")
     md = (tmp_path / "runs" / "report.md").read_text()
     assert "## Entropic overload" in md
-    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky_micro |"))
+    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky (micro) |"))
     nats = sum(e for layer in last["attn_entropy"] for e in layer) / 8
     assert f"| {nats:.2f} (1 seed) | {entropy_ceiling(32):.3f} | {nats / entropy_ceiling(32):.2f} (1 seed) |" in row
     for png in ("entropy_lnfree_leaky_micro_s1.png", "leaky_slopes.png"):

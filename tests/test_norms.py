@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from dyt import DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm, watch_norms
-from probes import effective_rank
+from dyt import NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm
+from probes import effective_rank, watch_norms
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -14,6 +14,23 @@ def test_dyt_at_init_is_tanh_of_alpha_x():
     x = torch.randn(4, 7, 16)
     for alpha in (0.5, 2.0):
         assert torch.equal(DyT(16, alpha_init=alpha)(x), torch.tanh(alpha * x))
+
+
+def test_derf_at_init_is_erf_of_alpha_x_with_its_authors_values():
+    torch.manual_seed(0)
+    x = torch.randn(4, 7, 16)
+    norm = make_norm("derf", 16, alpha_init=0.5)
+    assert norm.alpha.item() == 0.5 and norm.shift.item() == 0.0 and norm.bias is None
+    assert torch.equal(norm(x), torch.erf(0.5 * x))
+    with torch.no_grad():
+        norm.shift.fill_(0.3)
+        norm.weight.copy_(torch.arange(16.0))
+    assert torch.allclose(norm(x), torch.arange(16.0) * torch.erf(0.5 * x + 0.3))
+    # its saturation threshold is where erf is as flat as tanh at DyT's 2.0
+    u, v = torch.tensor(Derf.saturation_threshold, requires_grad=True), torch.tensor(2.0, requires_grad=True)
+    torch.erf(u).backward()
+    torch.tanh(v).backward()
+    assert u.grad.item() / (2 / math.sqrt(math.pi)) == pytest.approx(v.grad.item(), rel=1e-6)
 
 
 def test_dyt_applies_weight_and_bias_per_channel():
@@ -24,7 +41,7 @@ def test_dyt_applies_weight_and_bias_per_channel():
         norm.bias.copy_(-torch.arange(8.0))
     x = torch.randn(3, 8)
     assert torch.allclose(norm(x), torch.arange(8.0) * torch.tanh(1.5 * x) - torch.arange(8.0))
-    assert norm.alpha.shape == (1,) and DyT(8).bias is None
+    assert norm.alpha.shape == (1,) and DyT(8, alpha_init=2.0).bias is None
 
 
 def test_hardtanh_clips_at_one():
@@ -32,11 +49,10 @@ def test_hardtanh_clips_at_one():
     assert torch.equal(HardTanhNorm(7)(x), torch.tensor([[-1.0, -1.0, -0.5, 0.0, 0.25, 1.0, 1.0]]))
 
 
-@pytest.mark.parametrize("make", [lambda: DyT(6, alpha_init=0.7, bias=True), lambda: HardTanhNorm(6),
-                                  lambda: RMSNorm(6), lambda: LayerNorm(6, bias=True)])
-def test_gradients_match_finite_differences(make):
+@pytest.mark.parametrize("kind", [k for k in NORMS if k != "identity"])
+def test_gradients_match_finite_differences(kind):
     torch.manual_seed(0)
-    norm = make().double()
+    norm = make_norm(kind, 6, alpha_init=0.7, bias=True).double()
     with torch.no_grad():  # move parameters off their init so every term of the gradient matters
         for p in norm.parameters():
             p.add_(0.1 * torch.randn_like(p))
@@ -61,7 +77,7 @@ def test_layernorm_matches_torch():
 
 def test_rmsnorm_normalises_in_fp32_for_bf16_input():
     torch.manual_seed(0)
-    x = torch.randn(4, 64) * 1e-3  # tiny activations: squaring them in bf16 loses precision
+    x = torch.randn(4, 64) * 1e-3  # bf16 keeps 8 bits of mantissa: its sum of squares would be rounded
     ref = x / x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
     out = RMSNorm(64)(x.bfloat16())
     assert out.dtype == torch.bfloat16
@@ -69,10 +85,12 @@ def test_rmsnorm_normalises_in_fp32_for_bf16_input():
     assert torch.allclose(RMSNorm(64)(x), ref, atol=1e-5)
 
 
-def test_make_norm_kinds_and_unknown_kind():
+def test_make_norm_gives_each_class_the_options_it_takes():
     assert isinstance(make_norm("dyt", 8, alpha_init=3.0), DyT) and make_norm("dyt", 8, alpha_init=3.0).alpha.item() == 3.0
-    assert isinstance(make_norm("identity", 8), torch.nn.Identity)
-    with pytest.raises(ValueError, match="layernorm, rmsnorm, dyt, hardtanh, identity"):
+    assert isinstance(make_norm("identity", 8, alpha_init=3.0), torch.nn.Identity)
+    assert make_norm("rmsnorm", 8, eps=1e-5, alpha_init=3.0).eps == 1e-5 and make_norm("rmsnorm", 8, eps=None).eps == 1e-6
+    assert make_norm("layernorm", 8, bias=True).bias is not None and make_norm("hardtanh", 8, bias=True) is not None
+    with pytest.raises(ValueError, match=f"choose one of {', '.join(NORMS)}"):
         make_norm("batchnorm", 8)
 
 
@@ -81,7 +99,7 @@ def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
     model = torch.nn.Sequential(DyT(16, alpha_init=2.0), torch.nn.Linear(16, 16), HardTanhNorm(16), RMSNorm(16))
     x = torch.randn(8, 16) * 1.5
     before = model(x)
-    with watch_norms(model, threshold=2.0) as stats:
+    with watch_norms(model) as stats:
         during = model(x)
     assert torch.equal(before, during) and torch.equal(model(x), before)
     h = model[1](model[0](x))

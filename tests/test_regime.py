@@ -14,7 +14,7 @@ import train
 from conftest import REPO, read_log, run
 from configurator import configure
 from dyt import llm_alpha0
-from model import ModelConfig, build_model
+from model import build_model, model_config
 from probes import collapsed
 
 with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
@@ -47,17 +47,19 @@ def test_every_listed_config_exists_and_nothing_else():
     assert present == set(expected_names())
 
 
-NAME = re.compile(r"^(?:(llama)_)?(vanilla|dytrecipe|dyt|hardtanh|rmsnorm)_([\d.]+[mb])_(\d+m)"
-                  r"(?:_(alpha|dropout|norope|mha|gelu|10k)([\d.]*))?$")
-
-
 @pytest.mark.parametrize("name", expected_names())
 def test_config_matches_the_paper(name):
     cfg = configure(train.DEFAULTS, [os.path.join(REPO, "config", f"{name}.py")])
-    llama, norm, scale, budget, variant, value = NAME.match(name).groups()
+    # what the config says it is, and that its file is named after it
+    llama, scale, budget = cfg["arch"] == "llama", cfg["scale"], cfg["budget"].removesuffix("_10k")
+    norm, _, variant = cfg["method"].partition("_")
+    steps = "_10k" if cfg["budget"].endswith("_10k") else ""
+    assert cfg["study"] == "regime"
+    assert name == f"{'llama_' if llama else ''}{norm}_{scale}_{budget}{'_' + variant if variant else ''}{steps}"
+    value, variant = re.sub(r"^[a-z]+", "", variant), re.sub(r"[\d.]+$", "", variant)  # alpha0.5 -> 0.5, alpha
     s = SCALES[scale]
     # the protocol
-    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == (10_000 if variant == "10k" else PROTOCOL["steps"])
+    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == (10_000 if steps else PROTOCOL["steps"])
     assert cfg["block_size"] == PROTOCOL["block_size"] and cfg["vocab_size"] == PROTOCOL["vocab_size"]
     assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == PROTOCOL["tokens_per_step"]
     assert (cfg["batch_size"], cfg["gradient_accumulation_steps"]) == (s["batch_size"], s["grad_accum"])
@@ -89,7 +91,7 @@ def test_config_matches_the_paper(name):
     else:
         assert cfg["activation"] == "gelu" and cfg["n_kv_head"] is None
         with torch.device("meta"):
-            model = build_model(ModelConfig(**{k: cfg[k] for k in train.MODEL_KEYS if k in cfg}))
+            model = build_model(model_config(cfg))
         assert abs(model.num_params() / s["params"] - 1) < 0.005
     assert cfg["out_dir"] == f"out/{name}"
 

@@ -83,9 +83,11 @@ def test_mean_std_precision_follows_the_seeds():
 
 # --- report.py end to end on synthetic runs --------------------------------------------------------
 
-def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
+def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
              train_tokens=1_000_000, finished=True, rank=None):
-    run_dir = out / f"{stem}_s{seed}"
+    """A run folder of the regime study for cell = (method, scale, budget), as train.py writes one."""
+    method, scale, budget = cell
+    run_dir = out / f"{method}_{scale}_{budget}_s{seed}"
     run_dir.mkdir(parents=True)
     best = final if best is None else best
     log = []
@@ -104,7 +106,9 @@ def make_run(out, stem, seed, final, best=None, saturation=None, collapsed=False
                    "final_val_loss": final, "best_val_loss": min(best, final), "best_iter": 500 if best < final else 1000,
                    "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
-                   "collapsed": collapsed, "config": {"seed": seed}, "final_effective_rank": rank}
+                   "collapsed": collapsed, "final_effective_rank": rank,
+                   "config": {"seed": seed, "arch": "gpt", "study": "regime", "method": method, "scale": scale,
+                              "budget": budget}}
         (run_dir / "summary.json").write_text(json.dumps(summary))
 
 
@@ -112,12 +116,12 @@ def test_report_on_synthetic_runs(tmp_path):
     seeds = (1, 2, 3)
     van_1m, dyt_1m = [9.0, 9.4, 9.2], [7.0, 7.1, 6.6]
     for s, v, d in zip(seeds, van_1m, dyt_1m):
-        make_run(tmp_path, "vanilla_64m_1m", s, v, best=4.0, rank=100.0 + s)
-        make_run(tmp_path, "dyt_64m_1m", s, d, best=5.0, saturation=0.5, collapsed=(s == 2), rank=50.0 + s)
-    make_run(tmp_path, "vanilla_64m_118m", 1, 3.6, train_tokens=118_000_000)
-    make_run(tmp_path, "dyt_64m_118m", 1, 4.3, saturation=0.2, train_tokens=118_000_000)
-    make_run(tmp_path, "hardtanh_64m_1m", 1, 6.3)
-    make_run(tmp_path, "dyt_64m_10m", 1, 5.0, saturation=0.3, train_tokens=10_000_000, finished=False)
+        make_run(tmp_path, ("vanilla", "64m", "1m"), s, v, best=4.0, rank=100.0 + s)
+        make_run(tmp_path, ("dyt", "64m", "1m"), s, d, best=5.0, saturation=0.5, collapsed=(s == 2), rank=50.0 + s)
+    make_run(tmp_path, ("vanilla", "64m", "118m"), 1, 3.6, train_tokens=118_000_000)
+    make_run(tmp_path, ("dyt", "64m", "118m"), 1, 4.3, saturation=0.2, train_tokens=118_000_000)
+    make_run(tmp_path, ("hardtanh", "64m", "1m"), 1, 6.3)
+    make_run(tmp_path, ("dyt", "64m", "10m"), 1, 5.0, saturation=0.3, train_tokens=10_000_000, finished=False)
     report(str(tmp_path))
     md = (tmp_path / "report.md").read_text()
 
@@ -147,11 +151,11 @@ def test_report_on_synthetic_runs(tmp_path):
 
 
 def test_references_from_step_4000_are_compared_at_our_step_4000(tmp_path):
-    for stem, at_4000, final in (("vanilla_64m_118m", 3.8, 3.6), ("vanilla_64m_118m_dropout0.3", 4.0, 3.9)):
-        make_run(tmp_path, stem, 1, final, train_tokens=118_000_000)
+    for method, at_4000, final in (("vanilla", 3.8, 3.6), ("vanilla_dropout0.3", 4.0, 3.9)):
+        make_run(tmp_path, (method, "64m", "118m"), 1, final, train_tokens=118_000_000)
         log = [{"iter": it, "val_loss": v, "train_loss": v - 1, "val_loss_full": v, "saturation": None,
                 "norm_std": {"ln_f": 1.0}} for it, v in ((0, 10.0), (4000, at_4000), (5000, final))]
-        (tmp_path / f"{stem}_s1" / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+        (tmp_path / f"{method}_64m_118m_s1" / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     report(str(tmp_path))
     md = (tmp_path / "report.md").read_text()
     row = next(line for line in md.splitlines() if "| vanilla_dropout0.3 |" in line)

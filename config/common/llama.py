@@ -1,5 +1,5 @@
 # Llama-style blocks for the regime paper's Llama ablation: rotary positions, SwiGLU MLP, no biases,
-# RMSNorm as the "vanilla" norm (eps 1e-5). As in the paper's code (model_llama.py, train.py):
+# RMSNorm as the "vanilla" norm. As in the paper's code (model_llama.py, train.py):
 # - attention is plain multi-head: its n_kv_heads defaults to None and no recorded run sets it, so
 #   its "mha" ablation (ablate_gqa) builds the same attention as its baseline, and so does ours;
 # - the GELU ablation is w2(gelu(w1 x)) at SwiGLU's hidden width (1536 at 64M), not GPT-2's 4d.
@@ -10,3 +10,4 @@ arch = "llama"
 n_kv_head = None
 activation = "swiglu"
 rope = True
+norm_eps = 1e-5              # RMSNorm's eps in Llama's code (GPT-2's RMSNorm runs use the class's 1e-6)

@@ -24,5 +24,3 @@ weight_decay = 0.1
 beta1 = 0.9
 beta2 = 0.95
 grad_clip = 1.0
-
-alpha_init = 2.0               # the paper's DyT alpha_0

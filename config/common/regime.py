@@ -1,6 +1,6 @@
 # The protocol of the DyT regime paper (Verma 2026, "When Does Removing LayerNorm Help?",
-# arXiv 2604.23434), as recorded in ../shared/reference/paper_cells.json. Every regime config starts
-# from this file, then sets a scale (config/common/scale_*.py), a norm and a data budget.
+# arXiv 2604.23434), as recorded in reference/paper_cells.json. Every regime config starts from
+# this file, then sets a model size, a data budget and a method (DyT's alpha_0 included) itself.
 
 dataset = "wikitext103"      # python prepare_data.py wikitext103
 block_size = 512
@@ -24,6 +24,3 @@ grad_clip = 1.0
 warmup_iters = 2000
 lr_decay_iters = 600_000
 min_lr = 6e-5
-
-# DyT: gamma * tanh(alpha x), one alpha per layer starting at 2.0, no beta (bias = False)
-alpha_init = 2.0

@@ -1,6 +1,13 @@
 # CPU micro grid: DyT (alpha_0 = 2.0), 0.8M parameters, the first 32,000 bytes of tiny Shakespeare.
 from config.common.micro import *
 
-norm = "dyt"
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "dyt"
+scale = "micro"
+budget = "32k"
+
 train_tokens = 32_000
+norm = "dyt"
+alpha_init = 2.0
 out_dir = "out/micro/dyt_micro_32k"
