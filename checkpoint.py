@@ -13,7 +13,7 @@ import os
 from contextlib import contextmanager
 
 import torch
-from configurator import UserError
+from configurator import ConfigError, UserError
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
                                                      get_optimizer_state_dict, set_model_state_dict,
                                                      set_optimizer_state_dict)
@@ -113,3 +113,36 @@ def check_out_dir(cfg):
         if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
             raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
                            f"or pass --overwrite=True to start again from scratch")
+
+
+def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master):
+    """Start a run in cfg.out_dir from scratch, or resume it from its checkpoint (init_from), and leave
+    out_dir as of that point: the log cut back to the checkpoint, no stale summary or divergence mark.
+    Returns (first step, elapsed seconds, training seconds) so far."""
+    ckpt_path, log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
+    start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
+    if cfg.init_from == "resume":
+        ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
+        if ckpt["model_args"] != model_args:
+            changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != model_args.get(k))
+            raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
+        load_full_state(model, optimizer, ckpt["model"], ckpt["optimizer"])
+        torch.set_rng_state(ckpt["rng"][rank]["cpu"])
+        if device_type == "cuda":
+            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
+        start_iter, elapsed_s, train_time_s = ckpt["iter"], ckpt["elapsed_s"], ckpt["train_time_s"]
+        log_rows = read_log(log_path, start_iter)
+    elif cfg.init_from == "scratch":
+        if master:
+            check_out_dir(cfg)
+    else:
+        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
+    if master:
+        os.makedirs(cfg.out_dir, exist_ok=True)
+        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt",))
+        for name in stale:
+            if os.path.exists(os.path.join(cfg.out_dir, name)):
+                os.remove(os.path.join(cfg.out_dir, name))
+        with atomic_open(log_path) as f:  # the log as of the checkpoint
+            f.writelines(json.dumps(r) + "\n" for r in log_rows)
+    return start_iter, elapsed_s, train_time_s

@@ -188,6 +188,9 @@ def norm_for(cfg, site):
 class Block(nn.Module):
     def __init__(self, cfg):
         super().__init__()
+        # The norm slots keep nanoGPT's names (ln_1, ln_2, ln_f) whatever they hold, DyT or nothing:
+        # forkers diff against nanoGPT and GPT-2 state dicts, and the regime paper's code and logs
+        # name its layers the same way (h.3.ln_2), so our probes and theirs line up key for key.
         self.ln_1 = norm_for(cfg, "attn")
         self.attn = Attention(cfg)
         self.ln_2 = norm_for(cfg, "ffn")

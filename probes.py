@@ -20,7 +20,6 @@ import math
 from contextlib import contextmanager
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from dyt import NORMS, Identity
@@ -108,18 +107,16 @@ def _value(p):
     return (p.full_tensor() if hasattr(p, "full_tensor") else p).item()
 
 
-# the learnable scalars a run logs: log key -> the parameter's name in its module
-SCALARS = {"alpha": "alpha", "shift": "shift", "leaky_slope": "negative_slope"}
-
-
 def learned_scalars(model):
-    """Every learnable scalar the model has (DyT and Derf alphas, Derf shifts, leaky-ReLU slopes), by module name."""
+    """Every learnable scalar (one-element parameter) by kind and module: DyT's alpha, a Derf shift, a
+    leaky-ReLU slope (logged as leaky_slope), the embedding scale (module 'model'). A new norm's
+    scalars are logged without a change here."""
     out = {}
-    for key, attr in SCALARS.items():
-        values = {name: _value(getattr(m, attr)) for name, m in model.named_modules()
-                  if isinstance(getattr(m, attr, None), nn.Parameter)}
-        if values:
-            out[key] = values
+    for module_name, module in model.named_modules():
+        for name, p in module.named_parameters(recurse=False):
+            if p.numel() == 1:
+                key = "leaky_slope" if name == "negative_slope" else name
+                out.setdefault(key, {})[module_name or "model"] = _value(p)
     return out
 
 

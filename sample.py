@@ -1,7 +1,7 @@
 """
 Sample text from a trained model.
 
-    python sample.py --out_dir=out/micro/dyt_1_s1337 --start="ROMEO:" --num_samples=3 --max_new_tokens=200
+    python sample.py --out_dir=out/micro/dyt_micro_8k_s1337 --start="ROMEO:" --num_samples=3 --max_new_tokens=200
 
 Decodes with the tokenizer the model was trained with (bytes or GPT-2 BPE), recorded in its checkpoint.
 --start may also be FILE:path to read the prompt from a file.

@@ -1,7 +1,7 @@
 """
 Train a GPT or Llama with a pluggable norm, on a CPU or on GPUs.
 
-    python train.py config/micro/dyt_1.py                       # one process, CPU or one GPU
+    python train.py config/micro/dyt_micro_8k.py                # one process, CPU or one GPU
     torchrun --standalone --nproc_per_node=8 train.py config/dyt_64m_1m.py
 
 Settings are the globals below, overridden by config files and --key=value (see configurator.py).
@@ -25,8 +25,7 @@ import torch.nn.functional as F
 from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from checkpoint import (RunError, atomic_open, atomic_save, check_out_dir, diverged, full_state, load_checkpoint, load_full_state,
-                        read_log, rng_state)
+from checkpoint import atomic_save, diverged, full_state, read_log, rng_state, start_or_resume
 from configurator import ConfigError, changes, configure, run_cli
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
 from model import build_model, model_config
@@ -227,174 +226,162 @@ def summarise(log, model, train_tokens, val_tokens):
             "collapsed": collapsed(log), "elapsed_s": final["elapsed_s"]}
 
 
+def evaluation_data(cfg, train_data, val_data):
+    """What every evaluation reads, fixed for the whole run: the windows of the validation prefix,
+    of the whole validation split (the paper's prefix differs per budget; the whole split makes budgets
+    comparable), and of a sample of the training budget of the same size; the probes' inputs."""
+    val_windows = eval_windows(val_data, cfg.block_size)
+    val_full = load_tokens(cfg.data_dir, cfg.dataset, "val", None, cfg.vocab_size) if cfg.val_tokens else None
+    train_windows = eval_windows(train_data, cfg.block_size)
+    return SimpleNamespace(
+        val=val_data, val_windows=val_windows,
+        val_full=val_full, val_full_windows=eval_windows(val_full, cfg.block_size) if cfg.val_tokens else None,
+        train=train_data, train_sample=spread(train_windows, len(val_windows)),
+        # the norm probes look at one micro-batch of fixed windows spread over the budget; attention
+        # entropy at the first few validation windows (its probabilities are T x T per head)
+        probe_x=eval_batch(train_data, spread(train_windows, cfg.batch_size), cfg.block_size)[0].to(cfg.device),
+        attn_x=eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device))
+
+
+def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
+    """One evaluation of the uncompiled model (evaluation shapes would recompile the compiled one):
+    losses and probes as a line of log.jsonl, then the checkpoint. Every process calls it."""
+    cfg, model, ev = run.cfg, run.raw_model, run.evals
+    args = (cfg, run.autocast, run.rank, run.world)
+    val_loss = evaluate(model, ev.val, ev.val_windows, *args)
+    train_loss = evaluate(model, ev.train, ev.train_sample, *args)
+    for name, value in (("validation", val_loss), ("training-sample", train_loss)):
+        if not math.isfinite(value):
+            raise diverged(cfg, run.master, f"the {name} loss became {value} at step {it}")
+    row = {"iter": it, "tokens_seen": it * run.global_batch * cfg.block_size, "lr": lr,
+           "train_loss": train_loss, "val_loss": val_loss,
+           "val_loss_full": evaluate(model, ev.val_full, ev.val_full_windows, *args) if cfg.val_tokens else val_loss}
+    row.update(probe_norms(model, ev.probe_x, run.autocast))
+    row.update(learned_scalars(model))
+    row.update(probe_attention(model, ev.attn_x, run.autocast))
+    row.update(probe_effective_rank(model, ev.probe_x, run.autocast))
+    row["elapsed_s"] = round(elapsed_s(), 3)
+    # every process's random state (dropout), so a resumed run draws what this one would have
+    rng = [rng_state(run.device_type)] * run.world
+    if run.world > 1:
+        dist.all_gather_object(rng, rng_state(run.device_type))
+    model_state, optimizer_state = full_state(model, run.optimizer)
+    if run.master:
+        print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
+        with open(run.log_path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        atomic_save({"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
+                     "config": vars(cfg), "meta": run.meta, "iter": it, "elapsed_s": row["elapsed_s"],
+                     "train_time_s": train_time_s, "rng": rng}, run.ckpt_path)
+    if run.world > 1:
+        dist.barrier()
+
+
+def optimisation_step(run, model, it):
+    """One step over the global batch: this process's micro-batches, gradients averaged across
+    processes after the last one, clipping, AdamW. Returns the mean loss, on the device (no sync)."""
+    cfg, loss_sum = run.cfg, 0.0
+    for micro_step in range(run.n_micro):
+        first = it * run.global_batch + run.rank * run.per_rank + micro_step * run.micro
+        x, y = (run.to_device(t) for t in run.windows.batch(first, run.micro))
+        sync = micro_step == run.n_micro - 1
+        if cfg.fsdp:
+            run.raw_model.set_requires_gradient_sync(sync)
+        ddp_no_sync = model.no_sync() if run.world > 1 and not cfg.fsdp and not sync else nullcontext()
+        with ddp_no_sync, run.autocast:
+            _, loss = model(x, y)
+        (loss / run.n_micro).backward()
+        loss_sum += loss.detach() / run.n_micro
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(run.raw_model.parameters(), cfg.grad_clip)
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return loss_sum
+
+
 def train(cfg):
     resolve_system(cfg)
     rank, world = setup_distributed(cfg)
-    master = rank == 0
-    device_type = "cuda" if cfg.device.startswith("cuda") else "cpu"
-    if device_type == "cuda":
+    run = SimpleNamespace(cfg=cfg, rank=rank, world=world, master=rank == 0)
+    run.device_type = "cuda" if cfg.device.startswith("cuda") else "cpu"
+    if run.device_type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    autocast = torch.autocast(device_type, dtype=torch.bfloat16) if cfg.dtype == "bfloat16" else nullcontext()
+    run.autocast = torch.autocast(run.device_type, dtype=torch.bfloat16) if cfg.dtype == "bfloat16" else nullcontext()
 
     # the global batch is batch_size * gradient_accumulation_steps sequences whatever the number of
     # processes; each takes an equal share, in micro-batches of at most batch_size
-    global_batch = cfg.batch_size * cfg.gradient_accumulation_steps
-    if global_batch % world:
-        raise ConfigError(f"the global batch of {global_batch} sequences (batch_size x gradient_accumulation_steps) "
+    run.global_batch = cfg.batch_size * cfg.gradient_accumulation_steps
+    if run.global_batch % world:
+        raise ConfigError(f"the global batch of {run.global_batch} sequences (batch_size x gradient_accumulation_steps) "
                           f"does not split evenly over {world} processes")
-    per_rank = global_batch // world
-    micro = math.gcd(cfg.batch_size, per_rank)
-    n_micro = per_rank // micro
+    run.per_rank = run.global_batch // world
+    run.micro = math.gcd(cfg.batch_size, run.per_rank)
+    run.n_micro = run.per_rank // run.micro
 
     # data
-    meta = load_meta(cfg.data_dir, cfg.dataset)
+    run.meta = load_meta(cfg.data_dir, cfg.dataset)
     if cfg.vocab_size is None:
-        cfg.vocab_size = padded_vocab(meta)
+        cfg.vocab_size = padded_vocab(run.meta)
     train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
     val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
-    windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
-    val_windows = eval_windows(val_data, cfg.block_size)
-    # the paper's validation prefix differs per budget; the whole split makes budgets comparable
-    val_full = load_tokens(cfg.data_dir, cfg.dataset, "val", None, cfg.vocab_size) if cfg.val_tokens else None
-    val_full_windows = eval_windows(val_full, cfg.block_size) if cfg.val_tokens else None
-    # train loss is measured like val loss, on a fixed sample of the budget of the same size;
-    # the norm probes look at one micro-batch of fixed windows spread over the budget
-    train_windows = eval_windows(train_data, cfg.block_size)
-    train_sample = spread(train_windows, len(val_windows))
-    probe_x = eval_batch(train_data, spread(train_windows, cfg.batch_size), cfg.block_size)[0].to(cfg.device)
-    # attention entropy on the first few validation windows: its probabilities are T x T per head
-    attn_x = eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device)
+    run.windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
+    run.evals = evaluation_data(cfg, train_data, val_data)
 
     # model and optimiser
-    model_cfg = model_config(cfg)
+    run.model_cfg = model_config(cfg)
     torch.manual_seed(cfg.seed)  # the same initial weights on every process (FSDP broadcasts nothing)
-    raw_model = build_model(model_cfg).to(cfg.device)
+    run.raw_model = build_model(run.model_cfg).to(cfg.device)
     torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
     cfg.fsdp = cfg.fsdp and world > 1  # one process has nothing to shard
     if cfg.fsdp:
-        for block in raw_model.h:  # each block gathers its parameters just before it runs
+        for block in run.raw_model.h:  # each block gathers its parameters just before it runs
             fully_shard(block)
-        fully_shard(raw_model)
-    optimizer = make_optimizer(raw_model, cfg, fused=device_type == "cuda")
-
-    ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
-    log_path = os.path.join(cfg.out_dir, "log.jsonl")
-    start_iter, elapsed_before, train_time = 0, 0.0, 0.0
-    log_rows = []
-    if cfg.init_from == "resume":
-        ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
-        if ckpt["model_args"] != asdict(model_cfg):
-            changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != asdict(model_cfg).get(k))
-            raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
-        load_full_state(raw_model, optimizer, ckpt["model"], ckpt["optimizer"])
-        torch.set_rng_state(ckpt["rng"][rank]["cpu"])
-        if device_type == "cuda":
-            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
-        start_iter = ckpt["iter"]
-        elapsed_before, train_time = ckpt["elapsed_s"], ckpt["train_time_s"]
-        log_rows = read_log(log_path, start_iter)
-    elif cfg.init_from == "scratch":
-        if master:
-            check_out_dir(cfg)
-    else:
-        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
-    if master:
-        os.makedirs(cfg.out_dir, exist_ok=True)
-        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt",))
-        for name in stale:
-            if os.path.exists(os.path.join(cfg.out_dir, name)):
-                os.remove(os.path.join(cfg.out_dir, name))
-        with atomic_open(log_path) as f:  # the log as of the checkpoint
-            f.writelines(json.dumps(r) + "\n" for r in log_rows)
-
-    model = torch.compile(raw_model) if cfg.compile else raw_model
+        fully_shard(run.raw_model)
+    run.optimizer = make_optimizer(run.raw_model, cfg, fused=run.device_type == "cuda")
+    run.ckpt_path, run.log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
+    start_iter, elapsed_before, train_time = start_or_resume(cfg, run.raw_model, run.optimizer, asdict(run.model_cfg),
+                                                             rank, run.device_type, run.master)
+    model = torch.compile(run.raw_model) if cfg.compile else run.raw_model
     if world > 1 and not cfg.fsdp:
-        model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if device_type == "cuda" else None)
-    if master:
-        print(f"{cfg.arch} {cfg.norm}: {raw_model.num_params() / 1e6:.2f}M parameters, {len(train_data):,} training tokens, "
-              f"{global_batch} x {cfg.block_size} tokens per step over {world} process(es) on {cfg.device}")
+        model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if run.device_type == "cuda" else None)
+    if run.master:
+        print(f"{cfg.arch} {cfg.norm}: {run.raw_model.num_params() / 1e6:.2f}M parameters, {len(train_data):,} training "
+              f"tokens, {run.global_batch} x {cfg.block_size} tokens per step over {world} process(es) on {cfg.device}")
+    # pinned memory lets the copy to a GPU overlap with compute
+    run.to_device = ((lambda t: t.pin_memory().to(cfg.device, non_blocking=True)) if run.device_type == "cuda"
+                     else (lambda t: t.to(cfg.device)))
 
-    def to_device(t):
-        if device_type == "cuda":  # pinned memory lets the copy overlap with compute
-            return t.pin_memory().to(cfg.device, non_blocking=True)
-        return t.to(cfg.device)
-
+    # the loop: evaluate (and checkpoint) every eval_interval steps and at the end, else step
     t_start = t_train = t_log = time.time()
     loss_acc = torch.zeros((), device=cfg.device)
     it = start_iter
     while True:
         lr = get_lr(cfg, it)
-        for group in optimizer.param_groups:
+        for group in run.optimizer.param_groups:
             group["lr"] = lr
-
-        if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not (it == start_iter and cfg.init_from == "resume"):
+        resumed_here = it == start_iter and cfg.init_from == "resume"  # evaluated before the run stopped
+        if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not resumed_here:
             train_time += time.time() - t_train
-            # evaluate the uncompiled model: evaluation shapes would recompile the compiled one
-            val_loss = evaluate(raw_model, val_data, val_windows, cfg, autocast, rank, world)
-            train_loss = evaluate(raw_model, train_data, train_sample, cfg, autocast, rank, world)
-            for name, value in (("validation", val_loss), ("training-sample", train_loss)):
-                if not math.isfinite(value):
-                    raise diverged(cfg, master, f"the {name} loss became {value} at step {it}")
-            row = {"iter": it, "tokens_seen": it * global_batch * cfg.block_size, "lr": lr,
-                   "train_loss": train_loss, "val_loss": val_loss,
-                   "val_loss_full": evaluate(raw_model, val_full, val_full_windows, cfg, autocast, rank, world)
-                   if cfg.val_tokens else val_loss}
-            row.update(probe_norms(raw_model, probe_x, autocast))
-            row.update(learned_scalars(raw_model))
-            row.update(probe_attention(raw_model, attn_x, autocast))
-            row.update(probe_effective_rank(raw_model, probe_x, autocast))
-            row["elapsed_s"] = round(elapsed_before + time.time() - t_start, 3)
-            # every process's random state (dropout), so a resumed run draws what this one would have
-            rng = [rng_state(device_type)] * world
-            if world > 1:
-                dist.all_gather_object(rng, rng_state(device_type))
-            model_state, optimizer_state = full_state(raw_model, optimizer)
-            if master:
-                print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
-                with open(log_path, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                atomic_save({"model": model_state, "optimizer": optimizer_state,
-                             "model_args": asdict(model_cfg), "config": vars(cfg), "meta": meta,
-                             "iter": it, "elapsed_s": row["elapsed_s"], "train_time_s": train_time, "rng": rng},
-                            ckpt_path)
-            if world > 1:
-                dist.barrier()
+            evaluate_and_save(run, it, lr, lambda: elapsed_before + time.time() - t_start, train_time)
             t_train = t_log = time.time()
         if it == cfg.max_iters:
             break
-
-        # one optimisation step over the global batch
-        for micro_step in range(n_micro):
-            first = it * global_batch + rank * per_rank + micro_step * micro
-            x, y = (to_device(t) for t in windows.batch(first, micro))
-            # average the gradients across processes only after the last micro-batch
-            sync = micro_step == n_micro - 1
-            if cfg.fsdp:
-                raw_model.set_requires_gradient_sync(sync)
-            ddp_no_sync = model.no_sync() if world > 1 and not cfg.fsdp and not sync else nullcontext()
-            with ddp_no_sync, autocast:
-                _, loss = model(x, y)
-            (loss / n_micro).backward()
-            loss_acc += loss.detach() / n_micro
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(raw_model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        loss_acc += optimisation_step(run, model, it)
         it += 1
-
         if it % cfg.log_interval == 0:  # the only host sync of the loop, every log_interval steps
             mean_loss = all_sum([loss_acc.item()], cfg.device)[0] / world / cfg.log_interval
             loss_acc.zero_()
             if not math.isfinite(mean_loss):
-                raise diverged(cfg, master, f"the training loss became {mean_loss} before step {it}")
-            if master:
-                print(f"iter {it}: loss {mean_loss:.4f}, lr {lr:.2e}, {(time.time() - t_log) * 1000 / cfg.log_interval:.0f} ms/step")
+                raise diverged(cfg, run.master, f"the training loss became {mean_loss} before step {it}")
+            if run.master:
+                print(f"iter {it}: loss {mean_loss:.4f}, lr {lr:.2e}, "
+                      f"{(time.time() - t_log) * 1000 / cfg.log_interval:.0f} ms/step")
             t_log = time.time()
 
-    if master:
-        summary = summarise(read_log(log_path, cfg.max_iters), raw_model, len(train_data), len(val_data))
-        summary["tokens_per_sec"] = cfg.max_iters * global_batch * cfg.block_size / max(train_time, 1e-9)
+    if run.master:
+        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data))
+        summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
         summary["config"] = vars(cfg)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "

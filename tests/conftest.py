@@ -71,6 +71,11 @@ def run(script, *args, expect_ok=True, torchrun=None, timeout=600):
     return p
 
 
+def train(data_dir, out_dir, *args, **kw):
+    """train.py on the TINY model, with a data_dir and an out_dir."""
+    return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+
+
 def read_log(out_dir):
     with open(os.path.join(out_dir, "log.jsonl")) as f:
         return [json.loads(line) for line in f]

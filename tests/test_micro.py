@@ -15,7 +15,8 @@ def test_the_micro_grid_spans_the_papers_range():
     assert {name.split("_")[0] for name in cells} == {"vanilla", "dyt"}
     budgets = sorted({c["train_tokens"] for c in cells.values()})
     assert len(budgets) == 4 and len(cells) == 8
-    n_params = 4 * 12 * 128 ** 2 + 256 * 128 + 9 * 128  # 4 blocks, embedding, norms (DyT adds 9 alphas)
+    from memory import model_size
+    n_params = model_size({**cells["dyt_micro_8k"], "vocab_size": 256})[0]
     assert 0.005 <= budgets[0] / n_params <= 0.02 and 1.0 <= budgets[-1] / n_params <= 2.0
     for c in cells.values():  # the paper's protocol shape: fixed steps, long warmup, nearly constant rate
         assert c["dataset"] == "shakespeare_byte" and c["max_iters"] == 700 and c["warmup_iters"] == 0.4 * 700
@@ -36,3 +37,14 @@ def test_sweep_and_report_of_the_shrunken_micro_grid(data_dir, tmp_path):
     assert table.count("(1 seed)") == 8
     for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png"):
         assert (out / png).stat().st_size > 5000
+
+
+def test_the_derf_micro_set_mirrors_the_dyt_one():
+    import train
+    from configurator import configure
+    for path in sorted(glob.glob(os.path.join(REPO, "config", "micro_derf", "*.py"))):
+        derf = configure(train.DEFAULTS, [path])
+        dyt = configure(train.DEFAULTS, [path.replace("micro_derf", "micro").replace("derf_", "dyt_")])
+        assert (derf["norm"], derf["method"], derf["alpha_init"]) == ("derf", "derf", 0.5)
+        differ = {k for k in derf if derf[k] != dyt[k]}
+        assert differ == {"norm", "method", "alpha_init", "out_dir"}

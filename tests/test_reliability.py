@@ -13,11 +13,7 @@ import time
 
 import pytest
 
-from conftest import REPO, TINY, read_log, run
-
-
-def train(data_dir, out_dir, *args, **kw):
-    return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+from conftest import REPO, TINY, read_log, train
 
 
 def one_clear_line(p, message):

@@ -5,11 +5,7 @@ import os
 
 import pytest
 
-from conftest import TINY, read_log, run
-
-
-def train(data_dir, out_dir, *args, **kw):
-    return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+from conftest import read_log, run, train
 
 
 def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):

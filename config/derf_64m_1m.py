@@ -1,0 +1,26 @@
+# GPT-2 with Derf (Chen, Lu, Zhu, Sun, Liu, arXiv 2512.10938): weight * erf(alpha x + s), alpha_0 = 0.5
+# and s_0 = 0 as its authors initialise them; 64M parameters, 1M tokens. Not in the regime
+# paper: its DyT in the same cell is config/dyt_64m_1m.py.
+from config.common.regime import *
+
+# what this run is: report.py groups and compares runs by these
+study = "regime"
+method = "derf"
+scale = "64m"
+budget = "1m"
+
+# the model: 64M-sized GPT-2 shape; 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+n_layer = 12
+n_head = 8
+n_embd = 512
+batch_size = 64
+gradient_accumulation_steps = 1
+learning_rate = 0.0003
+# the data: the first 1M tokens of WikiText-103's training stream, validated on the first
+# max(10,000, N / 100) = 10,000 tokens of its validation split, as the paper does
+train_tokens = 1_000_000
+val_tokens = 10_000
+# the method
+norm = "derf"
+alpha_init = 0.5
+out_dir = "out/derf_64m_1m"
