@@ -4,13 +4,16 @@ Speed, measured as ratios within one run on the current device.
     python bench.py config/micro/dyt_micro_8k.py              # CPU: the micro model
     python bench.py config/dyt_64m_1m.py --sections=step,norms  # on a GPU
 
-Sections (--sections=step,norms,probes,loop; all by default):
+Sections (--sections=step,norms,eval,loop; all by default):
 - step:   tokens/s of a full training step (forward, backward, AdamW) on random tokens, eager and
-          compiled; MFU against the GPU's bf16 peak when the GPU is in the table below; peak memory.
+          compiled; MFU against the GPU's bf16 peak when the GPU is in memory.py's table; peak memory.
 - norms:  forward + backward time of each norm at (8192, 512) and (8192, 2048), eager and compiled,
           as ratios to LayerNorm; DyT also with alpha, then gamma frozen, to show where its time goes.
-- probes: the evaluation-time probes (saturation, norm stds, attention entropy, effective rank)
-          against the training steps between two evaluations: the share of a run's time they cost.
+- eval:   one evaluation of train.py part by part (the losses on the validation prefix, the training
+          sample and the whole validation split; the probes; the checkpoint) against the training steps
+          between two evaluations: the share of a run's time each costs (needs the dataset prepared).
+- jobs:   the config's grid of 4 seeds, short, through sweep.py with --jobs 1 and --jobs 2: how many
+          more runs per hour running two at once gives (not in the default sections: it takes minutes).
 - loop:   train.py's own tokens/s against the bare step loop on the same model and batch (needs the
           config's dataset prepared): what the data, logging and bookkeeping around the step cost.
 """
@@ -18,6 +21,7 @@ Sections (--sections=step,norms,probes,loop; all by default):
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,14 +33,13 @@ import torch
 import train
 from configurator import ConfigError, configure, run_cli
 from dyt import make_norm
-from memory import vocab_size
+from memory import gpu_peak, vocab_size
+from checkpoint import atomic_save
+from data import load_tokens
 from model import build_model, model_config
 from probes import learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
-# dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; first match of the device name wins
-GPU_PEAK_BF16 = [("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("A100", 312e12),
-                 ("L40S", 362e12), ("L4", 121e12), ("A10", 125e12)]
-BENCH_DEFAULTS = {"sections": "step,norms,probes,loop", "steps": 20}
+BENCH_DEFAULTS = {"sections": "step,norms,eval,loop", "steps": 20}
 
 
 def sync(device):
@@ -62,11 +65,8 @@ def peak_memory(device):
     return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB process RSS"
 
 
-def gpu_peak(device):
-    if not device.startswith("cuda"):
-        return None
-    name = torch.cuda.get_device_name()
-    return next((peak for key, peak in GPU_PEAK_BF16 if key in name), None)
+def device_peak(device):
+    return gpu_peak(torch.cuda.get_device_name()) if device.startswith("cuda") else None
 
 
 def setup(cfg):
@@ -105,7 +105,7 @@ def section_step(cfg):
         t, model, _, _ = step_time(cfg, compiled)
         base = base or t
         flops = (6 * model.num_params() + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size) * tokens
-        peak = gpu_peak(cfg.device) if cfg.dtype == "bfloat16" else None
+        peak = device_peak(cfg.device) if cfg.dtype == "bfloat16" else None
         mfu = f"MFU {flops / t / peak:.1%}" if peak else "MFU n/a (no bf16 peak known for this device)"
         print(f"  {'compiled' if compiled else 'eager':8s} {t * 1000:8.1f} ms/step  {tokens / t:10,.0f} tokens/s  "
               f"x{base / t:.2f} vs eager  {mfu}  peak {peak_memory(cfg.device)}")
@@ -131,19 +131,36 @@ def section_norms(cfg):
             print(f"  (8192, {width}) {'compiled' if compiled else 'eager':8s} " + " | ".join(cells))
 
 
-def section_probes(cfg):
-    t_step, model, x, autocast = step_time(cfg, compiled=False)
+def section_eval(cfg):
+    """One evaluation of train.py, part by part, against the eval_interval training steps between two."""
+    t_step, model, x, autocast = step_time(cfg, compiled=bool(cfg.compile))
+    train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
+    val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
+    ev, args = train.evaluation_data(cfg, train_data, val_data), (cfg, autocast, 0, 1)
+    optimizer = train.make_optimizer(model, cfg, fused=False)
 
     def probes():
-        probe_norms(model, x, autocast)
+        probe_norms(model, ev.probe_x, autocast)
         learned_scalars(model)
-        probe_attention(model, x[:8], autocast)
-        probe_effective_rank(model, x, autocast)
+        probe_attention(model, ev.attn_x, autocast)
+        probe_effective_rank(model, ev.probe_x, autocast)
 
-    t_probe = timed(probes, cfg.device, reps=5, warmup=1)
-    share = t_probe / (t_probe + cfg.eval_interval * t_step)
-    print(f"## probes: {t_probe * 1000:.0f} ms per evaluation against {cfg.eval_interval} steps of "
-          f"{t_step * 1000:.0f} ms: {share:.2%} of the run's time (target < 3%)")
+    def checkpoint():
+        with tempfile.TemporaryDirectory() as folder:
+            atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, os.path.join(folder, "c"))
+
+    parts = {"validation prefix": lambda: train.evaluate(model, ev.val, ev.val_windows, *args),
+             "training sample": lambda: train.evaluate(model, ev.train, ev.train_sample, *args),
+             "probes": probes, "checkpoint": checkpoint}
+    if ev.val_full is not None:
+        parts["whole validation split"] = lambda: train.evaluate(model, ev.val_full, ev.val_full_windows, *args)
+    times = {name: timed(f, cfg.device, reps=3, warmup=1) for name, f in parts.items()}
+    steps = cfg.eval_interval * t_step
+    total = sum(times.values())
+    print(f"## eval: one evaluation against {cfg.eval_interval} steps of {t_step * 1000:.0f} ms, as shares of the run")
+    for name, t in times.items():
+        print(f"  {name:24s} {t * 1000:8.0f} ms  {t / (total + steps):6.2%}")
+    print(f"  evaluation: {total / (total + steps):.2%} of the run's time, the probes {times['probes'] / (total + steps):.2%}")
 
 
 def section_loop(cfg):
@@ -159,15 +176,32 @@ def section_loop(cfg):
           f"train.py runs at {tps / bare:.1%} of the bare loop (target >= 90%)")
 
 
+def section_jobs(cfg):
+    """The config's grid of 4 seeds, shortened to 5 x steps, through sweep.py with --jobs 1 and --jobs 2."""
+    seconds = {}
+    with tempfile.TemporaryDirectory() as out:
+        for jobs in (1, 2):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweep.py"),
+                            *cfg.config_files, "--seeds", "1", "2", "3", "4", "--jobs", str(jobs), "--out",
+                            os.path.join(out, str(jobs)), f"--max_iters={5 * cfg.steps}", f"--data_dir={cfg.data_dir}"],
+                           check=True, capture_output=True)
+            seconds[jobs] = time.perf_counter() - t
+    print(f"## jobs: {4 * len(cfg.config_files)} runs of {5 * cfg.steps} steps: --jobs 1 {seconds[1]:.0f} s, --jobs 2 "
+          f"{seconds[2]:.0f} s: x{seconds[1] / seconds[2]:.2f} runs per hour (target >= 1.2 on 2 cores)")
+
+
 def main(argv):
     cfg = SimpleNamespace(**configure({**train.DEFAULTS, **BENCH_DEFAULTS}, argv))
+    cfg.config_files = [a for a in argv if a.endswith(".py")]  # the jobs section sweeps them
     if cfg.steps < 1:
         raise ConfigError(f"steps={cfg.steps}: time at least one step")
     train.resolve_system(cfg)
     if cfg.gradient_accumulation_steps != 1:
         print("(the step section times one micro-batch; train.py accumulates "
               f"{cfg.gradient_accumulation_steps} of them per step)")
-    sections = {"step": section_step, "norms": section_norms, "probes": section_probes, "loop": section_loop}
+    sections = {"step": section_step, "norms": section_norms, "eval": section_eval, "loop": section_loop,
+                "jobs": section_jobs}
     for name in cfg.sections.split(","):
         if name not in sections:
             raise ConfigError(f"unknown section {name!r}: choose from {', '.join(sections)}")

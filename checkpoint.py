@@ -8,8 +8,10 @@ hold whole tensors keyed by parameter name whether the model was plain, under DD
 FSDP, so any of them resumes under any other, and sample.py reads them in one process.
 """
 
+import atexit
 import json
 import os
+import socket
 from contextlib import contextmanager
 
 import torch
@@ -115,12 +117,85 @@ def check_out_dir(cfg):
                            f"or pass --overwrite=True to start again from scratch")
 
 
+class RunLocked(RunError):
+    """Another live process trains this run folder."""
+    exit_code = 75  # EX_TEMPFAIL: not a mistake in the input, the folder is busy; sweep.py skips such a run
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
+
+
+def take_lock(out_dir):
+    """Make this process the one writer of out_dir: create out_dir/lock holding our pid and host, atomically.
+    A lock whose process is gone (killed, crashed) on this host is stale and taken over; a live one, or
+    one from another host (a shared file system), is refused. Returns the lock's path."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "lock")
+    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    for _ in range(2):  # a second try after removing a stale lock
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = lock_holder(out_dir)
+            if holder is not None:
+                raise RunLocked(f"{out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for "
+                                f"it to finish, or stop it (if it is gone, remove {path})") from None
+            try:
+                os.remove(path)  # stale: its process is gone
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+        return path
+    raise RunLocked(f"{out_dir}: another process took its lock at the same moment; try again")
+
+
+def lock_holder(out_dir):
+    """{'pid', 'host'} of the live process that holds out_dir's lock, or None (no lock, or a stale one).
+    A lock being written this instant (empty) counts as held."""
+    path = os.path.join(out_dir, "lock")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        return {"pid": "?", "host": "?"}
+    if holder["host"] == socket.gethostname() and not _alive(holder["pid"]):
+        return None
+    return holder
+
+
+def release_lock(path):
+    """Remove our lock (if it is still ours)."""
+    try:
+        with open(path) as f:
+            if json.load(f).get("pid") == os.getpid():
+                os.remove(path)
+    except (FileNotFoundError, ValueError):
+        pass
+
+
 def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master):
     """Start a run in cfg.out_dir from scratch, or resume it from its checkpoint (init_from), and leave
     out_dir as of that point: the log cut back to the checkpoint, no stale summary or divergence mark.
     Returns (first step, elapsed seconds, training seconds) so far."""
     ckpt_path, log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
     start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
+    holder = lock_holder(cfg.out_dir) if master else None
+    if holder:  # before anything else: what is in the folder is that process's business
+        raise RunLocked(f"{cfg.out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for it "
+                        f"to finish, or stop it")
     if cfg.init_from == "resume":
         ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
         if ckpt["model_args"] != model_args:
@@ -138,7 +213,8 @@ def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master
     else:
         raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
     if master:
-        os.makedirs(cfg.out_dir, exist_ok=True)
+        # one writer per folder; released however this process ends but by a kill, whose lock the next run sees is stale
+        atexit.register(release_lock, take_lock(cfg.out_dir))
         stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt",))
         for name in stale:
             if os.path.exists(os.path.join(cfg.out_dir, name)):

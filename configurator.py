@@ -22,6 +22,7 @@ PLAIN_TYPES = (bool, int, float, str, type(None))
 class UserError(ValueError):
     """A mistake in what the user gave (a config, a path, a dataset, a run folder): every entry point
     says it in one line on stderr and exits with code 2 (see run_cli)."""
+    exit_code = 2
 
 
 class ConfigError(UserError):
@@ -29,12 +30,13 @@ class ConfigError(UserError):
 
 
 def run_cli(main, argv, also=()):
-    """Run an entry point's main(argv); a UserError (or one of `also`) becomes `error: ...` and exit 2."""
+    """Run an entry point's main(argv); a UserError (or one of `also`) becomes `error: ...` and exit 2
+    (or the error's own exit_code)."""
     try:
         return main(argv)
     except (UserError, *also) as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(getattr(e, "exit_code", 2))
 
 
 def _a(word):

@@ -1,8 +1,12 @@
 """
-How much GPU memory a config needs per process, before you launch it.
+What a config needs before you launch it: GPU memory per process, and compute (sweep.py --dry_run).
 
     python memory.py config/*.py                 # one line per config, 1 GPU and 8 GPUs, DDP and FSDP
     python memory.py config/dyt_3.78b_118m.py --gpus 8 --gpu_gb 80
+
+Compute: training FLOPs are 6 N per token for the weights (forward and backward) plus
+12 n_layer n_embd block_size per token for attention, the estimate of PaLM's appendix and nanoGPT;
+GPU hours divide them by an assumed fraction (MFU) of a GPU's dense bf16 peak.
 
 An estimate, not a measurement (bench.py measures): fp32 weights and gradients (4 + 4 bytes per
 parameter), AdamW's two moments (8 bytes), all divided by the number of processes under FSDP, and
@@ -19,7 +23,7 @@ import sys
 
 import torch
 
-from configurator import configure, run_cli
+from configurator import ConfigError, configure, run_cli
 from data import DataError, load_meta, padded_vocab
 from model import build_model, model_config
 
@@ -40,6 +44,48 @@ def model_size(cfg):
     model_cfg = model_config({**cfg, "vocab_size": vocab_size(cfg)})
     with torch.device("meta"):
         return sum(p.numel() for p in build_model(model_cfg).parameters()), model_cfg
+
+
+# dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; the first key the device name holds wins
+GPU_PEAK_BF16 = [("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("A100", 312e12),
+                 ("L40S", 362e12), ("L4", 121e12), ("A10", 125e12)]
+
+
+def gpu_peak(name):
+    """The bf16 peak of a GPU by name (exactly a key, else the first key the name holds), or None."""
+    exact = [peak for key, peak in GPU_PEAK_BF16 if key.lower() == name.lower()]
+    return (exact or [peak for key, peak in GPU_PEAK_BF16 if key.lower() in name.lower()] or [None])[0]
+
+
+def training_flops(cfg, n_params):
+    """FLOPs of a whole training run: (6 N + 12 n_layer n_embd block_size) per token trained."""
+    tokens = cfg["max_iters"] * cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"]
+    return (6 * n_params + 12 * cfg["n_layer"] * cfg["n_embd"] * cfg["block_size"]) * tokens
+
+
+def cost_table(runs, gpu, mfu, nproc):
+    """A line per run (name, state, parameters, training PFLOPs, GPU hours on `gpu` at `mfu` of its bf16
+    peak, hours on nproc of them) and the totals, for runs = [(run_dir, state, train.py settings)]."""
+    peak = gpu_peak(gpu)
+    if peak is None:
+        raise ConfigError(f"no bf16 peak known for GPU {gpu!r}: use one of {', '.join(k for k, _ in GPU_PEAK_BF16)}")
+    lines = [f"{'state':>6}  {'run':40s} {'params':>8s} {'PFLOP':>10s} {'GPU h':>8s} {f'h on {nproc}':>8s}"]
+    todo = every = 0.0
+    for run_dir, state, cfg in runs:
+        n = model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]
+        gpu_hours = training_flops(cfg, n) / (mfu * peak) / 3600
+        every += gpu_hours
+        todo += gpu_hours if state != "done" else 0.0
+        lines.append(f"{state:>6}  {os.path.basename(run_dir):40s} {readable(n):>8s} "
+                     f"{training_flops(cfg, n) / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}")
+    done = sum(state == "done" for _, state, _ in runs)
+    lines.append(f"{done} of {len(runs)} runs done. The grid: {every:,.1f} GPU hours on {gpu} at {mfu:.0%} of its "
+                 f"{peak / 1e12:.0f} TFLOP/s bf16 peak; {todo:,.1f} for the runs not done.")
+    return "\n".join(lines)
+
+
+def readable(n):
+    return f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
 
 
 def estimate(cfg, world=1, fsdp=False, dtype="bfloat16"):
@@ -84,9 +130,7 @@ def main(argv):
         for _, world, fsdp in layouts:
             gb = estimate(cfg, world, fsdp)["total"] / 1e9
             cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else ' '}")
-        n = model_size(cfg)[0]
-        size = f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
-        print(f"{os.path.basename(path)[:-3]:32s} {size:>8s} " + " ".join(cols))
+        print(f"{os.path.basename(path)[:-3]:32s} {readable(model_size(cfg)[0]):>8s} " + " ".join(cols))
     print(f"('!' = more than {args.gpu_gb:g} GB: use --fsdp=True over more GPUs, or a smaller batch_size "
           f"with more gradient_accumulation_steps)")
 

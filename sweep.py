@@ -1,73 +1,176 @@
 """
-Run a grid of configs x seeds through train.py, one run after another, resumably.
+Run a grid of configs x seeds through train.py, several at once, resumably.
 
     python sweep.py config/*_64m_*.py --seeds 1337 42 7
-    python sweep.py config/micro/*.py --seeds 1337 42 --out out/micro --max_iters=100   # overrides for every run
-    torchrun is used when asked: --nproc 8
+    python sweep.py config/micro/*.py --seeds 1337 42 --out out/micro --jobs 2 --max_iters=100   # overrides for every run
+    python sweep.py 'config/*.py' --seeds 1337 42 7 --dry_run --gpu H100        # what the grid will cost
+    torchrun is used when asked: --nproc 8 (processes per run)
 
 Each run goes to <out>/<config stem>_s<seed>/. A finished run (summary.json there) is skipped; an
 interrupted one (ckpt.pt but no summary) resumes from its checkpoint; the rest start from scratch.
-A failed run is reported and the sweep goes on; the exit code is the number of failed runs.
-Each run's output is kept in its folder as train.log.
+A run that another process is training (its folder's lock, see checkpoint.py) is skipped, so two
+sweeps over one grid share it. A failed run is reported and the sweep goes on; the exit code is the
+number of failed runs. Each run's output is kept in its folder as train.log.
+
+--jobs N runs N at once. On a CPU each run gets cores / N threads: two runs that each use every core
+slow each other down many times over. On GPUs each run gets --nproc devices of its own
+(CUDA_VISIBLE_DEVICES), so 8 GPUs hold 8 single-GPU runs or 2 four-GPU runs. Ctrl-C or SIGTERM stops
+every run; each resumes from its last checkpoint when the same command is run again.
 """
 
 import argparse
 import glob
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
+from checkpoint import RunLocked, lock_holder
 from configurator import ConfigError, configure, run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def state_of(run_dir):
+    """done (summary.json), held (a live process trains it), resume (ckpt.pt) or new."""
+    if os.path.exists(os.path.join(run_dir, "summary.json")):
+        return "done"
+    if lock_holder(run_dir):
+        return "held"
+    return "resume" if os.path.exists(os.path.join(run_dir, "ckpt.pt")) else "new"
+
+
 def plan(configs, seeds, out):
-    """(config, seed, run_dir, state) for every run; state is done, resume or new."""
-    runs = []
-    for config in configs:
-        stem = os.path.splitext(os.path.basename(config))[0]
-        for seed in seeds:
-            run_dir = os.path.join(out, f"{stem}_s{seed}")
-            if os.path.exists(os.path.join(run_dir, "summary.json")):
-                state = "done"
-            elif os.path.exists(os.path.join(run_dir, "ckpt.pt")):
-                state = "resume"
-            else:
-                state = "new"
-            runs.append((config, seed, run_dir, state))
-    return runs
+    """(config, seed, run_dir) for every run of the grid, configs in the order given."""
+    return [(config, seed, os.path.join(out, f"{os.path.splitext(os.path.basename(config))[0]}_s{seed}"))
+            for config in configs for seed in seeds]
 
 
-def command(config, seed, run_dir, state, overrides, nproc):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def command(config, seed, run_dir, resume, overrides, nproc):
     launcher = [sys.executable]
-    if nproc > 1:
-        launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
-    init = ["--init_from=resume"] if state == "resume" else ["--init_from=scratch", "--overwrite=True"]
-    return launcher + [os.path.join(HERE, "train.py"), config, f"--seed={seed}", f"--out_dir={run_dir}",
-                       *overrides, *init]
+    if nproc > 1:  # each torchrun of a sweep on its own port, so several can run at once
+        launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                     f"--rdzv-endpoint=127.0.0.1:{free_port()}"]
+    return launcher + [os.path.join(HERE, "train.py"), config, f"--seed={seed}", f"--out_dir={run_dir}", *overrides,
+                       "--init_from=resume" if resume else "--init_from=scratch"]
 
 
 def expand(patterns, overrides):
     """Config paths from paths or globs (the shell usually expands them; quoted ones are expanded here),
-    each read with the overrides as train.py will, so a typo stops the sweep before any run starts."""
+    each read with the overrides as train.py will, so a typo stops the sweep before any run starts.
+    Returns the paths and train.py's settings of each."""
     import train  # torch is slow to import: only once the arguments have parsed
-    paths = []
+    paths = {}
     for pattern in patterns:
         found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
         if not found:
             raise ConfigError(f"no config matches {pattern}")
         for path in found:
-            configure(train.DEFAULTS, [path, *overrides])
-            paths.append(path)
+            paths[path] = configure(train.DEFAULTS, [path, *overrides])
     return paths
 
 
+def slots(jobs, nproc):
+    """The environment of each of the `jobs` run slots: its own GPUs, or its share of the CPU cores."""
+    import torch
+    gpus = torch.cuda.device_count()
+    if gpus:
+        if jobs * nproc > gpus:
+            raise ConfigError(f"--jobs {jobs} x --nproc {nproc} needs {jobs * nproc} GPUs; this machine has {gpus}")
+        return [{"CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in range(k * nproc, (k + 1) * nproc))}
+                for k in range(jobs)]
+    threads = str(max(1, (os.cpu_count() or 1) // (jobs * nproc)))
+    return [{"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} for _ in range(jobs)]
+
+
 def interrupt(signum, frame):
-    """A SIGTERM (a scheduler's kill) ends the sweep like Ctrl-C, so subprocess.run stops the child too."""
+    """A SIGTERM (a scheduler's kill) ends the sweep like Ctrl-C: every run is stopped."""
     raise KeyboardInterrupt
+
+
+class Sweep:
+    """Runs waiting, going and ended, with the progress line and the end-of-run bookkeeping."""
+
+    def __init__(self, runs, overrides, nproc, envs):
+        self.waiting, self.going, self.free = list(runs), {}, list(envs)  # going: Popen -> (name, run_dir, start, env)
+        self.overrides, self.nproc = overrides, nproc
+        self.done, self.failed, self.skipped, self.durations = 0, [], 0, []
+        self.total = len(runs)
+
+    def progress(self):
+        left = len(self.waiting) + len(self.going)
+        eta = ""
+        if self.durations and left:
+            minutes = sum(self.durations) / len(self.durations) * left / max(1, len(self.free) + len(self.going)) / 60
+            eta = f", about {minutes:.0f} min left"
+        return (f"{len(self.going)} going, {self.done} done, {len(self.failed)} failed, {self.skipped} skipped, "
+                f"{len(self.waiting)} waiting{eta}")
+
+    def start_next(self):
+        """Start the next waiting run that needs running; False when none is left."""
+        while self.waiting:
+            config, seed, run_dir = self.waiting.pop(0)
+            name, state = os.path.basename(run_dir), state_of(run_dir)  # now, not when the sweep began
+            if state == "done":
+                self.done += 1
+                print(f"{name}: done already", flush=True)
+                continue
+            if state == "held":
+                self.skipped += 1
+                print(f"{name}: skipped, process {lock_holder(run_dir)['pid']} is training it", flush=True)
+                continue
+            os.makedirs(run_dir, exist_ok=True)
+            env = self.free.pop(0)
+            with open(os.path.join(run_dir, "train.log"), "a") as log:
+                proc = subprocess.Popen(command(config, seed, run_dir, state == "resume", self.overrides, self.nproc),
+                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+            self.going[proc] = (name, run_dir, time.time(), env)
+            print(f"{name}: {'resuming' if state == 'resume' else 'running'} ({self.progress()})", flush=True)
+            return True
+        return False
+
+    def reap(self):
+        """Record every run that has ended, and give its slot back."""
+        for proc in [p for p in self.going if p.poll() is not None]:
+            name, run_dir, t0, env = self.going.pop(proc)
+            self.free.append(env)
+            if proc.returncode == 0:
+                self.done += 1
+                self.durations.append(time.time() - t0)
+                print(f"{name}: finished in {time.time() - t0:.0f} s ({self.progress()})", flush=True)
+            elif proc.returncode == RunLocked.exit_code or state_of(run_dir) == "done":
+                self.skipped += 1  # another sweep got there first
+                print(f"{name}: skipped, another process trains or trained it ({self.progress()})", flush=True)
+            else:
+                self.failed.append(name)
+                with open(os.path.join(run_dir, "train.log")) as log:
+                    last = (log.read().strip().splitlines() or ["(no output)"])[-1]
+                print(f"{name}: FAILED (exit {proc.returncode}): {last}", flush=True)
+
+    def run(self):
+        try:
+            while self.waiting or self.going:
+                while self.free and self.start_next():
+                    pass
+                time.sleep(0.2)
+                self.reap()
+        except KeyboardInterrupt:
+            for proc in self.going:
+                proc.terminate()
+            for proc in self.going:
+                proc.wait()
+            raise
+        if self.failed:
+            print(f"{len(self.failed)} of {self.total} runs failed: {', '.join(self.failed)}")
+        return min(len(self.failed), 255)
 
 
 def main(argv):
@@ -76,7 +179,10 @@ def main(argv):
     p.add_argument("--seeds", nargs="+", type=int, default=[1337])
     p.add_argument("--out", default="out", help="where the run folders go")
     p.add_argument("--nproc", type=int, default=1, help="processes per run, under torchrun when > 1")
-    p.add_argument("--dry_run", action="store_true", help="list what would run and what is done")
+    p.add_argument("--jobs", type=int, default=1, help="runs at once, each with its share of the CPU or its own GPUs")
+    p.add_argument("--dry_run", action="store_true", help="list the runs, what is done, and what the rest will cost")
+    p.add_argument("--gpu", default="H100", help="with --dry_run: the GPU to cost the grid on (a name in memory.py's table)")
+    p.add_argument("--mfu", type=float, default=0.4, help="with --dry_run: the fraction of the GPU's bf16 peak assumed")
     args, rest = p.parse_known_args(argv)
     overrides = [a for a in rest if a.startswith("--") and "=" in a]
     if len(overrides) != len(rest):
@@ -84,43 +190,23 @@ def main(argv):
                 f"(overrides for train.py are --key=value)")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ConfigError(f"--out {args.out} is a file, not a folder: name a folder for the run folders")
-    if args.nproc < 1:
-        p.error(f"--nproc {args.nproc}: a run needs at least one process")
-    runs = plan(expand(args.configs, overrides), args.seeds, args.out)
+    if args.nproc < 1 or args.jobs < 1:
+        p.error(f"--nproc {args.nproc}, --jobs {args.jobs}: a run needs at least one process, a sweep one job")
+    configs = expand(args.configs, overrides)
+    runs = plan(configs, args.seeds, args.out)
 
     if args.dry_run:
-        for _, _, run_dir, state in runs:
-            print(f"{state:>6}  {run_dir}")
-        print(f"{sum(s == 'done' for *_, s in runs)} of {len(runs)} runs done")
+        from memory import cost_table
+        print(cost_table([(run_dir, state_of(run_dir), configs[config]) for config, _, run_dir in runs],
+                         args.gpu, args.mfu, args.nproc))
         return 0
 
     signal.signal(signal.SIGTERM, interrupt)
-    failed = []
-    for i, (config, seed, run_dir, state) in enumerate(runs, 1):
-        name = os.path.basename(run_dir)
-        if state == "done":
-            print(f"[{i}/{len(runs)}] {name}: done already")
-            continue
-        os.makedirs(run_dir, exist_ok=True)
-        print(f"[{i}/{len(runs)}] {name}: {'resuming' if state == 'resume' else 'running'} ...", flush=True)
-        t0 = time.time()
-        with open(os.path.join(run_dir, "train.log"), "a") as log:
-            code = subprocess.run(command(config, seed, run_dir, state, overrides, args.nproc),
-                                  stdout=log, stderr=subprocess.STDOUT).returncode
-        if code == 0:
-            print(f"    finished in {time.time() - t0:.0f} s")
-        else:
-            failed.append(name)
-            with open(os.path.join(run_dir, "train.log")) as log:
-                last = (log.read().strip().splitlines() or ["(no output)"])[-1]
-            print(f"    FAILED (exit {code}): {last}")
-    if failed:
-        print(f"{len(failed)} of {len(runs)} runs failed: {', '.join(failed)}")
-    return min(len(failed), 255)
+    return Sweep(runs, overrides, args.nproc, slots(args.jobs, args.nproc)).run()
 
 
 if __name__ == "__main__":
     try:
         sys.exit(run_cli(main, sys.argv[1:]))
     except KeyboardInterrupt:
-        sys.exit("interrupted: run the same command again to resume")
+        sys.exit("interrupted: every run was stopped; run the same command again to resume")

@@ -74,7 +74,7 @@ ROWS = [
     (["sweep.py", "config/micro/dyt_micro_8k.py", "--seeds", "one"], "argument --seeds: invalid int value: 'one'"),
     (["sweep.py", "config/micro/dyt_micro_8k.py", "max_iters=3"],
      "argument 'max_iters=3' is neither a config file (.py) nor --key=value"),
-    (["sweep.py", "config/micro/dyt_micro_8k.py", "--nproc", "0"], "--nproc 0: a run needs at least one process"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--nproc", "0"], "a run needs at least one process"),
     # report.py
     (["report.py"], "usage: python report.py OUT_DIR"),
     (["report.py", "{W}/nowhere"], "{W}/nowhere is not a folder"),
@@ -91,6 +91,10 @@ ROWS = [
     (["memory.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),
     (["memory.py", "config/dyt_64m_1m.py", "--gpus", "0"], "argument --gpus: 0 is not above zero"),
     (["memory.py", "config/micro/dyt_micro_8k.py", "--data_dir", "{W}/nowhere"], "--vocab_size=N"),
+    # configurator.py
+    (["configurator.py", "config/nope.py"], "config file config/nope.py not found"),
+    (["configurator.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),
+    (["configurator.py", "config/dyt_64m_1m.py", "--n_layers=3"], "unknown config key 'n_layers'"),
     # prepare_data.py
     (["prepare_data.py", "text", "--input", "{W}/empty.txt", "--name", "e", "--data_dir", "{W}/d"], "holds no text"),
     (["prepare_data.py", "text", "--input", "{W}/blank.txt", "--name", "e", "--data_dir", "{W}/d"], "all blank"),

@@ -1,12 +1,15 @@
-"""sweep.py skips what is done, resumes what was killed, and counts what failed."""
+"""sweep.py skips what is done, resumes what was killed, counts what failed, shares a grid, and costs it."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-from conftest import REPO, TINY, read_log, run
+import pytest
+
+from conftest import REPO, TINY, read_log, run, train
 
 
 def write_config(path, **values):
@@ -30,25 +33,39 @@ def test_finished_runs_are_skipped_and_failures_counted(data_dir, tmp_path):
     stamp = summary.stat().st_mtime_ns
     p = sweep(good, "--seeds", "1", "2", "--out", out, f"--data_dir={data_dir}", *TINY)
     assert p.stdout.count("done already") == 2 and summary.stat().st_mtime_ns == stamp
-    p = sweep(str(tmp_path / "*.py"), "--seeds", "1", "3", "--out", out, "--dry_run")
-    assert p.stdout.splitlines() == [f"   new  {out}/bad_s1", f"   new  {out}/bad_s3", f"  done  {out}/good_s1",
-                                     f"   new  {out}/good_s3", "1 of 4 runs done"]
+    p = sweep(str(tmp_path / "*.py"), "--seeds", "1", "3", "--out", out, "--dry_run", f"--data_dir={data_dir}", *TINY)
+    states = [line.split()[:2] for line in p.stdout.splitlines()[1:-1]]
+    assert states == [["new", "bad_s1"], ["new", "bad_s3"], ["done", "good_s1"], ["new", "good_s3"]]
+    assert p.stdout.splitlines()[-1].startswith("1 of 4 runs done. The grid: ")
 
 
-def test_a_killed_sweep_resumes_to_the_same_result(data_dir, tmp_path):
+def processes_naming(text):
+    """pids of the processes whose command line holds text (Linux /proc)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return pids
+
+
+def test_a_terminated_sweep_stops_its_runs_and_resumes_to_the_same_result(data_dir, tmp_path):
     config = write_config(tmp_path / "long.py", max_iters=150, eval_interval=10, dropout=0.1)
     args = [config, "--seeds", "5", f"--data_dir={data_dir}", *TINY]
     cmd = [sys.executable, "sweep.py", *args, "--out", str(tmp_path / "out")]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     run_dir = tmp_path / "out" / "long_s5"
-    deadline = time.time() + 120
-    while time.time() < deadline:  # wait until a checkpoint past the start exists, then kill everything
+    deadline = time.time() + 600  # generous: a loaded machine trains slowly
+    while time.time() < deadline:  # wait until a checkpoint past the start exists, then stop the sweep
         if (run_dir / "log.jsonl").exists() and len(read_log(run_dir)) >= 4:
             break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(signal.SIGTERM)  # as a scheduler stops a job: the sweep alone is told
+    assert "interrupted: every run was stopped" in proc.communicate(timeout=60)[1]
+    assert processes_naming(str(run_dir)) == []  # its train.py went with it
     killed_at = read_log(run_dir)[-1]["iter"]
     assert 30 <= killed_at < 150 and not (run_dir / "summary.json").exists()
 
@@ -58,3 +75,71 @@ def test_a_killed_sweep_resumes_to_the_same_result(data_dir, tmp_path):
     resumed, straight = read_log(run_dir), read_log(tmp_path / "straight")
     assert [r["iter"] for r in resumed] == list(range(0, 151, 10))
     assert [(r["val_loss"], r["train_loss"]) for r in resumed] == [(r["val_loss"], r["train_loss"]) for r in straight]
+
+
+def test_the_dry_run_costs_a_grid_on_a_named_gpu(tmp_path):
+    p = sweep(os.path.join(REPO, "config", "dyt_3.78b_118m.py"), os.path.join(REPO, "config", "dyt_64m_1m.py"),
+              "--seeds", "1", "2", "--out", tmp_path, "--dry_run", "--gpu", "A100", "--mfu", "0.5")
+    rows = [line.split() for line in p.stdout.splitlines()[1:-1]]
+    hours = {row[1]: float(row[4]) for row in rows}
+    # 3.78B: (6 N + 12 L d T) FLOPs per token over 5000 steps of 32,768 tokens, at half of 312 TFLOP/s
+    n, flops_per_token = 3778.61e6, 6 * 3778.61e6 + 12 * 32 * 3072 * 512
+    assert float(rows[0][3]) == pytest.approx(flops_per_token * 5000 * 32768 / 1e15, rel=1e-3)
+    assert hours["dyt_3.78b_118m_s1"] == pytest.approx(flops_per_token * 5000 * 32768 / (0.5 * 312e12) / 3600, rel=1e-3)
+    assert hours["dyt_3.78b_118m_s1"] > 50 * hours["dyt_64m_1m_s1"]  # 60x the parameters, the same tokens
+    assert f"The grid: {sum(hours.values()):,.1f} GPU hours on A100 at 50%" in p.stdout
+    assert n / 1e9 == pytest.approx(3.78, abs=0.01)
+
+
+def test_a_held_run_folder_is_refused_and_a_stale_lock_taken_over(data_dir, tmp_path):
+    from checkpoint import lock_holder, take_lock
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live process of ours
+    try:
+        out.mkdir()
+        (out / "lock").write_text(f'{{"pid": {holder.pid}, "host": "{socket.gethostname()}"}}')
+        p = train(data_dir, out, "--max_iters=4", expect_ok=False)
+        assert p.returncode == 75 and p.stderr.strip().splitlines() == [
+            f"error: {out} is being trained by process {holder.pid} on {socket.gethostname()}: wait for it to finish, "
+            f"or stop it"]
+        assert os.listdir(out) == ["lock"]
+        p = sweep(write_config(tmp_path / "c.py", max_iters=4), "--out", tmp_path, f"--data_dir={data_dir}", *TINY)
+        assert "skipped, process" in p.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock_holder(str(out)) is None  # its process is gone: the lock is stale
+    train(data_dir, out, "--max_iters=4", "--eval_interval=2")  # and is taken over
+    assert [r["iter"] for r in read_log(out)] == [0, 2, 4] and not (out / "lock").exists()
+    path = take_lock(str(out))
+    assert lock_holder(str(out))["pid"] == os.getpid()
+    os.remove(path)
+
+
+def test_two_sweeps_over_one_grid_train_every_run_once(data_dir, tmp_path):
+    configs = [write_config(tmp_path / f"c{i}.py", max_iters=30, eval_interval=10) for i in range(2)]
+    cmd = [sys.executable, "sweep.py", *configs, "--seeds", "1", "2", "--out", str(tmp_path / "out"),
+           f"--data_dir={data_dir}", *TINY]
+    sweeps = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"}) for _ in range(2)]
+    outputs = [p.communicate(timeout=600)[0] for p in sweeps]
+    assert all(p.returncode == 0 for p in sweeps), outputs
+    for run_dir in sorted((tmp_path / "out").iterdir()):
+        assert [r["iter"] for r in read_log(run_dir)] == [0, 10, 20, 30], run_dir  # once each, a clean log
+    finished = sum(o.count("finished in") for o in outputs)
+    assert finished == 4, outputs  # each run trained by exactly one of the sweeps
+
+
+def test_jobs_run_at_once_with_the_losses_of_runs_alone(data_dir, tmp_path):
+    configs = [write_config(tmp_path / f"c{i}.py", max_iters=10, eval_interval=5, learning_rate=1e-3 * (i + 1))
+               for i in range(2)]
+    p = sweep(*configs, "--seeds", "1", "2", "--jobs", "2", "--out", tmp_path / "out", f"--data_dir={data_dir}", *TINY)
+    assert "2 going" in p.stdout  # two at once
+    for config in configs:  # alone, with the thread count --jobs 2 gives each run on this machine
+        stem = os.path.basename(config)[:-3]
+        threads = str(max(1, (os.cpu_count() or 1) // 2))
+        subprocess.run([sys.executable, "train.py", config, "--seed=1", f"--out_dir={tmp_path / stem}",
+                        f"--data_dir={data_dir}", *TINY], cwd=REPO, check=True, capture_output=True,
+                       env={**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
+        swept, alone = read_log(tmp_path / "out" / f"{stem}_s1"), read_log(tmp_path / stem)
+        assert [r["val_loss"] for r in swept] == [r["val_loss"] for r in alone]

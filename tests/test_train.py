@@ -2,10 +2,13 @@
 
 import json
 import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
-from conftest import read_log, run, train
+from conftest import REPO, TINY, read_log, run, train
 
 
 def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):
@@ -37,17 +40,34 @@ def test_resume_gives_the_same_losses_as_an_uninterrupted_run(data_dir, tmp_path
         assert (a["val_loss"], a["train_loss"]) == (b["val_loss"], b["train_loss"])
 
 
-def test_two_processes_equal_one_process_with_doubled_accumulation(data_dir, tmp_path):
-    # batch_size 4 x 2 micro-batches: one process runs both, two processes run one each
+def two_nodes(data_dir, out_dir, *args):
+    """train.py as two nodes of one process each, both on this machine: torchrun's multi-node launch
+    with a c10d rendezvous on 127.0.0.1, as the README's two-node command on two machines."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc_per_node=1", "--rdzv-backend=c10d",
+           f"--rdzv-endpoint=127.0.0.1:{port}", "--rdzv-id=two-nodes", "train.py", f"--data_dir={data_dir}",
+           f"--out_dir={out_dir}", *TINY, *args]
+    nodes = [subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [node.communicate(timeout=600)[0] for node in nodes]
+    assert all(node.returncode == 0 for node in nodes), "\n".join(o[-3000:] for o in outputs)
+
+
+def test_two_processes_or_two_nodes_equal_one_process_with_doubled_accumulation(data_dir, tmp_path):
+    # batch_size 4 x 2 micro-batches: one process runs both, two processes (or two nodes) run one each
     common = ["--max_iters=20", "--eval_interval=2", "--batch_size=4", "--gradient_accumulation_steps=2",
               "--dropout=0.0"]
     train(data_dir, tmp_path / "one", *common)
     train(data_dir, tmp_path / "two", *common, torchrun=2)
-    one, two = read_log(tmp_path / "one"), read_log(tmp_path / "two")
-    assert len(one) == len(two) == 11
-    assert one[-1]["val_loss"] < one[0]["val_loss"] - 0.3  # it trained, so the comparison means something
-    for a, b in zip(one, two):
-        assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and abs(a["train_loss"] - b["train_loss"]) < 1e-5
+    two_nodes(data_dir, tmp_path / "nodes", *common)
+    one = read_log(tmp_path / "one")
+    assert len(one) == 11 and one[-1]["val_loss"] < one[0]["val_loss"] - 0.3  # it trained, so agreeing means something
+    for other in (read_log(tmp_path / "two"), read_log(tmp_path / "nodes")):
+        assert len(other) == 11
+        for a, b in zip(one, other):
+            assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and abs(a["train_loss"] - b["train_loss"]) < 1e-5
 
 
 def test_sample_prints_text_from_a_trained_checkpoint(data_dir, tmp_path):
