@@ -108,9 +108,7 @@ def diverged(cfg, master, what):
 
 
 def check_out_dir(cfg):
-    """Refuse to start from scratch where a finished or resumable run already is, or where out_dir is a file."""
-    if os.path.exists(cfg.out_dir) and not os.path.isdir(cfg.out_dir):
-        raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
+    """Refuse to start from scratch where a finished or resumable run already is."""
     for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
         if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
             raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
@@ -165,7 +163,7 @@ def lock_holder(out_dir):
     try:
         with open(path) as f:
             text = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     try:
         holder = json.loads(text)
@@ -192,6 +190,8 @@ def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master
     Returns (first step, elapsed seconds, training seconds) so far."""
     ckpt_path, log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
     start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
+    if os.path.exists(cfg.out_dir) and not os.path.isdir(cfg.out_dir):
+        raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
     holder = lock_holder(cfg.out_dir) if master else None
     if holder:  # before anything else: what is in the folder is that process's business
         raise RunLocked(f"{cfg.out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for it "

@@ -120,6 +120,19 @@ def learned_scalars(model):
     return out
 
 
+def forward_with_hooks(model, x, autocast, hooks):
+    """One forward pass over x in eval mode with the hooks (handles) in place; they are removed after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast:
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+
+
 def effective_rank(a):
     """Effective rank of a matrix (Roy & Vetterli 2007): exp of the entropy of its singular values
     normalised to sum 1. From 1 (one direction) to min(a.shape) (all directions equally used)."""
@@ -136,16 +149,8 @@ def probe_effective_rank(model, x, autocast):
     def measure(name):
         return lambda module, args, out: ranks.__setitem__(name, effective_rank(out.flatten(0, 1)))
 
-    hooks = [block.register_forward_hook(measure(f"h.{i}")) for i, block in enumerate(model.h)]
-    was_training = model.training
-    model.eval()
-    try:
-        with autocast:
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+    forward_with_hooks(model, x, autocast, [block.register_forward_hook(measure(f"h.{i}"))
+                                            for i, block in enumerate(model.h)])
     return {"effective_rank": ranks}
 
 
@@ -187,16 +192,7 @@ def probe_attention(model, x, autocast):
         k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
         entropy.append(causal_entropy(q.double() @ k.double().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
 
-    hooks = [block.attn.register_forward_pre_hook(measure) for block in model.h]
-    was_training = model.training
-    model.eval()
-    try:
-        with autocast:
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+    forward_with_hooks(model, x, autocast, [block.attn.register_forward_pre_hook(measure) for block in model.h])
     ceiling = entropy_ceiling(x.size(1))
     heads = [e for layer in entropy for e in layer]
     overloaded = sum(e >= OVERLOAD_FRACTION * ceiling for e in heads)

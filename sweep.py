@@ -87,7 +87,9 @@ def slots(jobs, nproc):
             raise ConfigError(f"--jobs {jobs} x --nproc {nproc} needs {jobs * nproc} GPUs; this machine has {gpus}")
         return [{"CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in range(k * nproc, (k + 1) * nproc))}
                 for k in range(jobs)]
-    threads = str(max(1, (os.cpu_count() or 1) // (jobs * nproc)))
+    # a thread count the user set (two sweeps side by side, say) is a ceiling, not overridden
+    threads = max(1, (os.cpu_count() or 1) // (jobs * nproc))
+    threads = str(min(threads, int(os.environ.get("OMP_NUM_THREADS", threads))))
     return [{"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} for _ in range(jobs)]
 
 

@@ -37,11 +37,12 @@ def bench(data_dir, *args):
     return run("bench.py", f"--data_dir={data_dir}", *TINY, "--steps=5", *args).stdout
 
 
-def test_bench_probe_share_falls_as_evaluations_thin_out(data_dir):
-    pattern = r"probes: \d+ ms per evaluation .*: (\d+\.\d+)% of the run's time"
-    often, rarely = (float(re.search(pattern, bench(data_dir, f"--eval_interval={n}", "--sections=probes")).group(1))
-                     for n in (2, 2000))
-    assert 0 < rarely < often < 100 and rarely < often / 50  # 1000 times fewer evaluations
+def test_bench_evaluation_share_falls_as_evaluations_thin_out(data_dir):
+    pattern = r"evaluation: (\d+\.\d+)% of the run's time, the probes (\d+\.\d+)%"
+    often, rarely = (tuple(map(float, re.search(pattern, bench(data_dir, f"--eval_interval={n}", "--sections=eval"))
+                               .groups())) for n in (2, 20_000))
+    assert 0 < rarely[0] < often[0] < 100 and rarely[0] < often[0] / 10  # 10,000 times fewer evaluations
+    assert 0 < often[1] < often[0] and 0 < rarely[1] < rarely[0]  # the probes are a part of an evaluation
 
 
 def test_bench_loop_compares_train_py_with_the_bare_loop(data_dir):
