@@ -137,3 +137,15 @@ def eval_batch(tokens, windows, T):
     for row, (_, n_new) in enumerate(windows):
         y[row, : T - n_new] = -1
     return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def unigram_losses(train_tokens, eval_tokens, vocab_size):
+    """The loss of predicting every token from the budget's token frequencies alone, the floor a model
+    that learned nothing else sits on: (the entropy of the training budget's counts, the cross-entropy
+    of the evaluation targets under those counts plus 1/2 each, so an unseen token costs a finite loss).
+    Nats per token, like the model's losses."""
+    counts = np.bincount(train_tokens, minlength=vocab_size).astype(np.float64)
+    p = counts[counts > 0] / counts.sum()
+    smoothed = (counts + 0.5) / (counts.sum() + 0.5 * vocab_size)
+    targets = np.asarray(eval_tokens[1:])  # every token but the first is a target of the evaluation windows
+    return float(-(p * np.log(p)).sum()), float(-np.log(smoothed[targets]).mean())

@@ -11,7 +11,8 @@ What a run measures beyond its loss, at evaluation time only, on a few fixed tra
   arXiv 2410.09637), and entropy_overload: the fraction of heads near the maximum.
 - effective_rank: per block, the effective rank of its output over the probe tokens (the regime
   paper finds DyT lowers it by 43-61%).
-- collapse: the regime paper's failure mode of Llama-DyT runs, decided from a run's log alone.
+- collapse: the regime paper's failure mode of Llama-DyT runs, or a run that never left the unigram
+  loss, decided from a run's log (and its budget's unigram loss) alone.
 
 Probes run under torch.no_grad() on the uncompiled model and never touch the training step.
 """
@@ -204,23 +205,29 @@ def probe_attention(model, x, autocast):
 
 COLLAPSE_MIN_IMPROVEMENT = 0.01   # val loss improved by less than 1% over the second half of training ...
 COLLAPSE_MAX_ALPHA_MOVE = 0.05    # ... while every alpha stayed within 5% of its initial value
+UNIGRAM_MARGIN = 0.1              # a final training loss this close to the unigram loss learned nothing more
 
 
-def collapsed(log):
-    """True when a DyT run stalled with its alphas frozen where they started.
+def collapsed(log, unigram_train_loss=None):
+    """The criteria by which a run collapsed, an empty list when it did not:
 
-    The regime paper's collapsed Llama-DyT runs plateau near val loss 7.44 with alpha stuck near its
-    initial 2.0; converged runs move alpha and keep improving. The rule reads two things off the log:
-    the relative val-loss improvement from the evaluation nearest mid-training to the last one, and
-    the largest relative move of any alpha from its initial value, as logged by the first evaluation
-    (at step 0, before any update). Runs without DyT layers, or with fewer than three evaluations,
-    are never called collapsed.
+    - "stalled": the regime paper's failure mode of Llama-DyT runs, a run with DyT layers whose val loss
+      improved by less than 1% from the evaluation nearest mid-training to the last one while every
+      alpha stayed within 5% of its initial value (as logged at step 0, before any update). The paper's
+      collapsed runs plateau near val loss 7.44 with alpha stuck near 2.0. Runs without alphas, or with
+      fewer than three evaluations, never meet it.
+    - "unigram": a final training loss within 0.1 nats of the unigram loss of the run's budget
+      (data.unigram_losses): the model predicts token frequencies and nothing else.
     """
+    out = []
     rows = [r for r in log if "alpha" in r]
-    if len(rows) < 3:
-        return False
-    first, last = rows[0], rows[-1]
-    middle = min(rows, key=lambda r: abs(r["iter"] - last["iter"] / 2))
-    improvement = (middle["val_loss"] - last["val_loss"]) / abs(middle["val_loss"])
-    alpha_move = max(abs(last["alpha"][name] - a0) / abs(a0) for name, a0 in first["alpha"].items())
-    return improvement < COLLAPSE_MIN_IMPROVEMENT and alpha_move < COLLAPSE_MAX_ALPHA_MOVE
+    if len(rows) >= 3:
+        first, last = rows[0], rows[-1]
+        middle = min(rows, key=lambda r: abs(r["iter"] - last["iter"] / 2))
+        improvement = (middle["val_loss"] - last["val_loss"]) / abs(middle["val_loss"])
+        alpha_move = max(abs(last["alpha"][name] - a0) / abs(a0) for name, a0 in first["alpha"].items())
+        if improvement < COLLAPSE_MIN_IMPROVEMENT and alpha_move < COLLAPSE_MAX_ALPHA_MOVE:
+            out.append("stalled")
+    if unigram_train_loss is not None and log and abs(log[-1]["train_loss"] - unigram_train_loss) <= UNIGRAM_MARGIN:
+        out.append("unigram")
+    return out

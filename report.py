@@ -166,8 +166,13 @@ def delta(vanilla, other, measure):
 
 
 def flags(runs):
+    """' ⚠ 2/3 collapsed (unigram 2, stalled 1)': how many runs collapsed, and by which criterion."""
     n = sum(bool(r["collapsed"]) for r in runs)
-    return f" ⚠ {n}/{len(runs)} collapsed" if n else ""
+    if not n:
+        return ""
+    criteria = [c for r in runs for c in r.get("collapse_criteria", ["stalled"] if r["collapsed"] else [])]
+    named = ", ".join(f"{c} {criteria.count(c)}" for c in sorted(set(criteria)))
+    return f" ⚠ {n}/{len(runs)} collapsed ({named})"
 
 
 def regime_table(cells, measure):
@@ -355,13 +360,18 @@ def curves(cells, arch, path):
                 ax.plot(it, [row["train_loss"] for row in r["log"]], color=color, lw=0.8, ls=":", alpha=0.6)
                 ax.plot(r["best_iter"], r["best_val_loss"], "*", color=color, ms=9)
                 ax.plot(it[-1], r["final_val_loss"], "s", color=color, ms=5)
+        unigram = next((r for m in ("vanilla", "dyt") for r in methods.get(m, []) if "unigram_val_loss" in r), None)
+        if unigram:  # the floor a model sits on when it learned only token frequencies
+            ax.axhline(unigram["unigram_val_loss"], color="gray", lw=1, label="unigram (val)")
+            ax.axhline(unigram["unigram_train_loss"], color="gray", lw=1, ls=":")
         ax.set_title(f"{scale}, {budget}", fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.set_ylabel("loss", fontsize=8)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(pairs):]:
         ax.axis("off")
-    fig.suptitle(f"{arch}: val loss (solid), train loss (dotted); ★ best checkpoint, ■ final step", fontsize=10)
+    fig.suptitle(f"{arch}: val loss (solid), train loss (dotted), gray: the unigram losses; ★ best checkpoint, "
+                 f"■ final step", fontsize=10)
     save(fig, path, dpi=100)
 
 
@@ -474,7 +484,9 @@ def report(out):
     cells, scales, budgets = group(runs)
     md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. Validation loss in nats per token; Δ% = "
           "(DyT − vanilla) / vanilla, negative when DyT is better; p is a paired t-test over matching seeds; "
-          "⚠ marks runs flagged as collapsed (val loss stalled while every α stayed near its start).", ""]
+          "⚠ marks runs flagged as collapsed, by criterion: stalled (val loss stalled while every α stayed "
+          "near its start, the paper's rule) or unigram (final training loss within 0.1 of the unigram loss of "
+          "the budget: the model learned token frequencies and nothing more).", ""]
     for measure, title in MEASURES:
         md += [f"## {title}", ""] + regime_table(cells, measure) + [""]
     variants = variants_table(cells)

@@ -27,7 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from checkpoint import atomic_save, diverged, full_state, read_log, rng_state, start_or_resume
 from configurator import ConfigError, changes, configure, run_cli
-from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab
+from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
 from model import build_model, model_config
 from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
 
@@ -208,8 +208,9 @@ def spread(windows, k):
     return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
 
 
-def summarise(log, model, train_tokens, val_tokens):
-    """summary.json's numbers, all read off the log: final and best losses, saturation, collapse."""
+def summarise(log, model, train_tokens, val_tokens, unigram):
+    """summary.json's numbers, read off the log (and the budget's unigram losses): final and best
+    losses, saturation, collapse."""
     final = log[-1]
     best = min(log, key=lambda r: r["val_loss"])
     best_full = min(log, key=lambda r: r["val_loss_full"])
@@ -223,7 +224,9 @@ def summarise(log, model, train_tokens, val_tokens):
             "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == SATURATION_STEP), None),
             "final_saturation": final["saturation"],
             "final_effective_rank": sum(final["effective_rank"].values()) / len(final["effective_rank"]),
-            "collapsed": collapsed(log), "elapsed_s": final["elapsed_s"]}
+            "unigram_train_loss": unigram[0], "unigram_val_loss": unigram[1],
+            "collapsed": bool(collapsed(log, unigram[0])), "collapse_criteria": collapsed(log, unigram[0]),
+            "elapsed_s": final["elapsed_s"]}
 
 
 def evaluation_data(cfg, train_data, val_data):
@@ -380,7 +383,8 @@ def train(cfg):
             t_log = time.time()
 
     if run.master:
-        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data))
+        unigram = unigram_losses(train_data, val_data, run.meta["vocab_size"])
+        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data), unigram)
         summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
         summary["config"] = vars(cfg)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)

@@ -1,6 +1,7 @@
 """Data preparation and the two ways of reading token streams."""
 
 import json
+import math
 import os
 import zipfile
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import need_gpt2_bpe
-from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens
+from data import DataError, TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, unigram_losses
 from prepare_data import Tokenizer, main as prepare
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 20
@@ -132,3 +133,23 @@ def test_eval_windows_count_every_target_exactly_once(length):
     assert ((y == x + 1) | (y == -1)).all()
     with pytest.raises(DataError, match="shorter than block_size"):
         eval_windows(tokens[:20], 32)
+
+
+def test_unigram_losses_by_hand():
+    train = np.array([0, 0, 1, 1], dtype=np.uint16)  # two tokens, equally often: ln 2 nats
+    entropy, cross = unigram_losses(train, np.array([3, 0, 2], dtype=np.uint16), vocab_size=4)
+    assert entropy == pytest.approx(math.log(2))
+    # targets 0 (count 2) and 2 (unseen), counts plus 1/2 over 4 + 2: p = 2.5/6 and 0.5/6
+    assert cross == pytest.approx(-(math.log(2.5 / 6) + math.log(0.5 / 6)) / 2)
+
+
+def test_the_issues_unigram_figures_for_the_8k_budget():
+    from conftest import SHAKESPEARE, need
+    from prepare_data import prepare_text
+    import tempfile
+    with tempfile.TemporaryDirectory() as root:
+        prepare_text(need(SHAKESPEARE, "tiny Shakespeare"), "s", "byte", root)
+        train = load_tokens(root, "s", "train", 8_000)
+        val = load_tokens(root, "s", "val", 16_384)
+        entropy, cross = unigram_losses(train, val, 256)
+    assert (round(entropy, 3), round(cross, 3)) == (3.213, 3.428)  # as measured in issue 11

@@ -113,6 +113,16 @@ def test_collapse_rule():
     assert not collapsed(plateau_alpha_moved)  # converged, not collapsed
     assert not collapsed([{"iter": 0, "val_loss": 9.0}, {"iter": 500, "val_loss": 9.0}, {"iter": 1000, "val_loss": 9.0}])
     assert not collapsed(stuck[:2])  # too short to tell
+    assert collapsed(stuck) == ["stalled"]
+
+
+def test_a_run_at_the_unigram_loss_is_collapsed_and_one_that_memorised_is_not():
+    log = [{"iter": i, "val_loss": v, "train_loss": t} for i, (v, t) in enumerate([(5.5, 5.5), (3.5, 3.3), (3.45, 3.25)])]
+    assert collapsed(log, unigram_train_loss=3.213) == ["unigram"]  # 0.037 above it
+    assert collapsed(log, unigram_train_loss=3.1) == []  # 0.15 above: it learned something past frequencies
+    memorised = log[:2] + [{"iter": 2, "val_loss": 4.2, "train_loss": 0.4}]
+    assert collapsed(memorised, unigram_train_loss=3.213) == []
+    assert collapsed(fake_log([10.8, 7.6, 7.46, 7.45, 7.44], [2.0] * 5), unigram_train_loss=None) == ["stalled"]
 
 
 # --- one tiny cell of each family through train.py -----------------------------------------------
@@ -153,7 +163,10 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
     assert summary["T_over_P"] == pytest.approx(50_000 / summary["n_params"])
     assert summary["final_saturation"] == last["saturation"] and summary["saturation_at_500"] is None
     assert summary["final_effective_rank"] == pytest.approx(sum(last["effective_rank"].values()) / 2)
-    assert summary["collapsed"] is collapsed(log) and summary["final_train_loss"] == last["train_loss"]
+    assert summary["collapse_criteria"] == collapsed(log, summary["unigram_train_loss"])
+    assert summary["collapsed"] is bool(summary["collapse_criteria"]) and summary["final_train_loss"] == last["train_loss"]
+    # the unigram losses of the budget's bytes: the model, after 20 steps, is still above them
+    assert 2.5 < summary["unigram_train_loss"] < summary["unigram_val_loss"] < 4.0
 
 
 def wikitext_shaped(root, train_tokens, val_tokens):

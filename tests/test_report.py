@@ -162,3 +162,15 @@ def test_references_from_step_4000_are_compared_at_our_step_4000(tmp_path):
     assert f"| 4.00 (1 seed) † | {100 * (4.0 - 3.8) / 3.8:+.1f} |" in row  # not 3.9 against 3.6
     assert row.endswith("| 3.975 † |")
     assert "† the paper's figure is from step 4000" in md
+
+
+def test_the_report_names_which_collapse_criterion_fired(tmp_path):
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.2, best=2.8)
+    for seed, criteria in ((1, ["unigram"]), (2, ["stalled", "unigram"]), (3, [])):
+        make_run(tmp_path, ("dyt", "micro", "8k"), seed, 3.5, saturation=0.5, collapsed=bool(criteria))
+        summary = tmp_path / f"dyt_micro_8k_s{seed}" / "summary.json"
+        summary.write_text(json.dumps({**json.loads(summary.read_text()), "collapse_criteria": criteria,
+                                       "unigram_train_loss": 3.213, "unigram_val_loss": 3.428}))
+    report(str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+    assert "| 3.5000 ± 0.0000 ⚠ 2/3 collapsed (stalled 1, unigram 2) |" in md
