@@ -1,7 +1,7 @@
 """
 Turn a folder of runs into the regime paper's tables and figures.
 
-    python report.py out/            # writes out/report.md and out/*.png
+    python report.py out/            # writes out/report.md and out/*.png (drawn by figures.py)
 
 Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). What a run
 is comes from its config (study, method, scale, budget; see train.py). Runs of the regime study are
@@ -23,16 +23,13 @@ import re
 import sys
 from collections import defaultdict
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # headless: files only
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from checkpoint import atomic_open, read_log  # noqa: E402
-from configurator import ConfigError, run_cli  # noqa: E402
-from probes import OVERLOAD_FRACTION, entropy_ceiling  # noqa: E402
-from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test  # noqa: E402
+import figures
+from checkpoint import atomic_open, read_log
+from configurator import ConfigError, run_cli
+from probes import OVERLOAD_FRACTION, entropy_ceiling
+from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "reference", "paper_cells.json")) as f:
@@ -224,6 +221,15 @@ def variants_table(cells):
     return lines + ["", f"† the paper's figure is from step {REFERENCE_STEP}, so ours is taken at the same step."]
 
 
+def delta_grid(cells, scales, budgets, arch, measure):
+    """DyT's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere)."""
+    grid = np.full((len(scales), len(budgets)), np.nan)
+    for (a, scale, budget), methods in cells.items():
+        if a == arch and methods.get("vanilla") and methods.get("dyt"):
+            grid[scales.index(scale), budgets.index(budget)] = delta(methods["vanilla"], methods["dyt"], measure)[0]
+    return grid
+
+
 def cell_role(arch, scale, budget):
     """How the paper scores a cell with its saturation rule: the 12 GPT-2 calibration cells fit it,
     the 3.78B cells stress it, the Llama cells check it; 1.3B/10M is in the grid but in none of these."""
@@ -301,114 +307,8 @@ def rank_section(cells, out):
         d, _ = delta(methods["vanilla"], methods["dyt"], "final_effective_rank")
         md.append(f"| {arch} | {scale} | {budget} | {mean_std([r['final_effective_rank'] for r in methods['vanilla']])} "
                   f"| {mean_std([r['final_effective_rank'] for r in methods['dyt']])} | {d:+.1f} |")
-    fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3), squeeze=False)
-    for ax, ((arch, scale, budget), methods) in zip(axes[0], pairs):
-        for method, color in (("vanilla", "tab:blue"), ("dyt", "tab:orange")):
-            for r in methods[method]:
-                ranks = r["log"][-1]["effective_rank"]
-                ax.plot(range(len(ranks)), list(ranks.values()), "o-", color=color, ms=3,
-                        label=method if r is methods[method][0] else None)
-        ax.set(title=f"{arch} {scale} {budget}", xlabel="block", ylabel="effective rank")
-        ax.legend(fontsize=7)
-    fig.suptitle("effective rank of each block's output, final step", fontsize=10)
-    save(fig, os.path.join(out, "effective_rank.png"), dpi=100)
+    figures.rank_plot(pairs, os.path.join(out, "effective_rank.png"))
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
-
-
-# -----------------------------------------------------------------------------
-# Figures
-
-def save(fig, path, dpi):
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-
-
-def phase_diagram(cells, scales, budgets, arch, path):
-    fig, axes = plt.subplots(1, 2, figsize=(4 + 2.2 * len(budgets), 1.5 + 0.8 * len(scales)), squeeze=False)
-    for ax, (measure, title) in zip(axes[0], MEASURES[:2]):
-        grid = np.full((len(scales), len(budgets)), np.nan)
-        for (a, scale, budget), methods in cells.items():
-            if a == arch and methods.get("vanilla") and methods.get("dyt"):
-                grid[scales.index(scale), budgets.index(budget)] = delta(methods["vanilla"], methods["dyt"], measure)[0]
-        lim = max(5.0, np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 5.0
-        ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-        for i in range(len(scales)):
-            for j in range(len(budgets)):
-                if np.isfinite(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:+.1f}%", ha="center", va="center", fontsize=10)
-        ax.set_xticks(range(len(budgets)), budgets)
-        ax.set_yticks(range(len(scales)), scales)
-        ax.set_xlabel("training tokens")
-        ax.set_ylabel("model size")
-        ax.set_title(f"{title.split(':')[0]}\nDyT vs vanilla, val loss Δ% (blue: DyT better)", fontsize=9)
-    fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
-    save(fig, path, dpi=110)
-
-
-def curves(cells, arch, path):
-    pairs = [(k, m) for k, m in cells.items() if k[0] == arch and (m.get("vanilla") or m.get("dyt"))]
-    cols = min(4, len(pairs))
-    rows = (len(pairs) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
-    for ax, ((_, scale, budget), methods) in zip(axes.flat, pairs):
-        for method, color in (("vanilla", "tab:blue"), ("dyt", "tab:orange")):
-            for r in methods.get(method, []):
-                it = [row["iter"] for row in r["log"]]
-                ax.plot(it, [row["val_loss"] for row in r["log"]], color=color, lw=1, alpha=0.8,
-                        label=method if r is methods[method][0] else None)
-                ax.plot(it, [row["train_loss"] for row in r["log"]], color=color, lw=0.8, ls=":", alpha=0.6)
-                ax.plot(r["best_iter"], r["best_val_loss"], "*", color=color, ms=9)
-                ax.plot(it[-1], r["final_val_loss"], "s", color=color, ms=5)
-        unigram = next((r for m in ("vanilla", "dyt") for r in methods.get(m, []) if "unigram_val_loss" in r), None)
-        if unigram:  # the floor a model sits on when it learned only token frequencies
-            ax.axhline(unigram["unigram_val_loss"], color="gray", lw=1, label="unigram (val)")
-            ax.axhline(unigram["unigram_train_loss"], color="gray", lw=1, ls=":")
-        ax.set_title(f"{scale}, {budget}", fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.set_ylabel("loss", fontsize=8)
-        ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(pairs):]:
-        ax.axis("off")
-    fig.suptitle(f"{arch}: val loss (solid), train loss (dotted), gray: the unigram losses; ★ best checkpoint, "
-                 f"■ final step", fontsize=10)
-    save(fig, path, dpi=100)
-
-
-def saturation_plot(rows, path):
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for r in rows:
-        ax.plot(r["sat_final"], r["delta"], "o", color="tab:red" if r["helps"] else "tab:gray")
-        if r["sat_500"] is not None:
-            ax.plot(r["sat_500"], r["delta"], "o", mfc="none", color="tab:red" if r["helps"] else "tab:gray")
-        ax.annotate(r["cell"], (r["sat_final"], r["delta"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.axvline(THRESHOLD, color="k", ls="--", lw=1, label="paper's threshold 0.43")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_xlabel("DyT saturation, fraction of |αx| > 2 (filled: final, open: step 500)")
-    ax.set_ylabel("DyT vs vanilla val loss Δ% (final step)")
-    ax.legend(fontsize=8)
-    save(fig, path, dpi=110)
-
-
-def alpha_plot(run, path):
-    """alpha of each DyT layer over training, beside 1/std of that layer's input."""
-    log = [r for r in run["log"] if "alpha" in r]
-    layers = list(log[0]["alpha"])
-    colors = plt.cm.viridis(np.linspace(0, 1, len(layers)))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    it = [r["iter"] for r in log]
-    for layer, c in zip(layers, colors):
-        alpha = np.array([r["alpha"][layer] for r in log])
-        inv_std = 1 / np.array([r["norm_std"][layer] for r in log])
-        axes[0].plot(it, alpha, color=c, label=layer)
-        axes[1].plot(it, inv_std, color=c)
-        axes[2].plot(inv_std, alpha, "o-", color=c, ms=3, lw=0.6)
-    axes[0].set(title="α per layer", xlabel="step")
-    axes[1].set(title="1 / std of the layer's input", xlabel="step", yscale="log")
-    axes[2].set(title="α against 1/std (each point an evaluation)", xlabel="1/std", ylabel="α", xscale="log")
-    axes[0].legend(fontsize=6, ncol=2)
-    fig.suptitle(f"{run['name']}: does α track 1/std of its input?", fontsize=10)
-    save(fig, path, dpi=100)
 
 
 def entropy_section(runs, out):
@@ -437,41 +337,13 @@ def entropy_section(runs, out):
                   f"| {ceiling:.3f} | {mean_std([n / ceiling for n in nats])} |")
     md.append("")
     for r in study:
-        entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
+        figures.entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
         md += [f"![attention entropy](entropy_{r['name']}.png)", ""]
     leaky = [r for r in study if "leaky_slope" in r["log"][-1]]
     if leaky:
-        slopes_plot(leaky, os.path.join(out, "leaky_slopes.png"))
+        figures.slopes_plot(leaky, os.path.join(out, "leaky_slopes.png"))
         md += ["![learnable leaky-ReLU slopes](leaky_slopes.png)", ""]
     return md
-
-
-def entropy_heatmap(run, path):
-    ceiling = entropy_ceiling(run["config"]["block_size"])
-    grid = np.array(run["log"][-1]["attn_entropy"]) / ceiling  # (layers, heads)
-    fig, ax = plt.subplots(figsize=(1.6 + 0.45 * grid.shape[1], 1.4 + 0.35 * grid.shape[0]))
-    im = ax.imshow(grid, cmap="magma", vmin=0, vmax=1, aspect="auto")
-    for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
-    ax.set(xlabel="head", ylabel="layer", title=f"{run['name']}\nentropy / ceiling, step {run['log'][-1]['iter']}")
-    ax.title.set_fontsize(9)
-    fig.colorbar(im, ax=ax, fraction=0.05)
-    save(fig, path, dpi=100)
-
-
-def slopes_plot(runs, path):
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for r in runs:
-        layers = list(r["log"][-1]["leaky_slope"])
-        colors = plt.cm.viridis(np.linspace(0, 1, len(layers)))
-        for layer, c in zip(layers, colors):
-            ax.plot([row["iter"] for row in r["log"]], [row["leaky_slope"][layer] for row in r["log"]], color=c,
-                    label=f"{r['name']} {layer}" if len(runs) == 1 else None)
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="step", ylabel="negative slope", title="learnable leaky-ReLU slopes (0 = ReLU, 1 = linear)")
-    if len(runs) == 1:
-        ax.legend(fontsize=6)
-    save(fig, path, dpi=100)
 
 
 # -----------------------------------------------------------------------------
@@ -497,16 +369,18 @@ def report(out):
     md += ["## Figures", ""]
     for arch in sorted({k[0] for k in cells}):
         if any(k[0] == arch and m.get("vanilla") and m.get("dyt") for k, m in cells.items()):
-            phase_diagram(cells, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
+            grids = [(title.split(":")[0], delta_grid(cells, scales, budgets, arch, measure))
+                     for measure, title in MEASURES[:2]]
+            figures.phase_diagram(grids, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
             md += [f"![phase diagram]({f'phase_{arch}.png'})", ""]
-        curves(cells, arch, os.path.join(out, f"curves_{arch}.png"))
+        figures.curves(cells, arch, os.path.join(out, f"curves_{arch}.png"))
         md += [f"![loss curves]({f'curves_{arch}.png'})", ""]
     if rows:
-        saturation_plot(rows, os.path.join(out, "saturation.png"))
+        figures.saturation_plot(rows, THRESHOLD, os.path.join(out, "saturation.png"))
         md += ["![saturation against Δ%](saturation.png)", ""]
     for stem in sorted({r["stem"] for r in runs if any("alpha" in row for row in r["log"])}):
         run = min((r for r in runs if r["stem"] == stem), key=lambda r: r["name"])
-        alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
+        figures.alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
         md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
     md += rank_section(cells, out)
     md += entropy_section(runs, out)
