@@ -143,8 +143,7 @@ def take_lock(out_dir):
         except FileExistsError:
             holder = lock_holder(out_dir)
             if holder is not None:
-                raise RunLocked(f"{out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for "
-                                f"it to finish, or stop it (if it is gone, remove {path})") from None
+                raise held(out_dir, holder) from None
             try:
                 os.remove(path)  # stale: its process is gone
             except FileNotFoundError:
@@ -174,6 +173,14 @@ def lock_holder(out_dir):
     return holder
 
 
+def held(out_dir, holder):
+    """The error for a run folder another process holds; a lock from another host cannot be checked for
+    staleness here, so its message says how to clear it."""
+    elsewhere = holder["host"] != socket.gethostname()
+    return RunLocked(f"{out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for it to "
+                     f"finish, or stop it" + (f" (if it is gone, remove {os.path.join(out_dir, 'lock')})" if elsewhere else ""))
+
+
 def release_lock(path):
     """Remove our lock (if it is still ours)."""
     try:
@@ -194,8 +201,7 @@ def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master
         raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
     holder = lock_holder(cfg.out_dir) if master else None
     if holder:  # before anything else: what is in the folder is that process's business
-        raise RunLocked(f"{cfg.out_dir} is being trained by process {holder['pid']} on {holder['host']}: wait for it "
-                        f"to finish, or stop it")
+        raise held(cfg.out_dir, holder)
     if cfg.init_from == "resume":
         ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
         if ckpt["model_args"] != model_args:

@@ -73,11 +73,12 @@ def cost_table(runs, gpu, mfu, nproc):
     todo = every = 0.0
     for run_dir, state, cfg in runs:
         n = model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]
-        gpu_hours = training_flops(cfg, n) / (mfu * peak) / 3600
+        flops = training_flops(cfg, n)
+        gpu_hours = flops / (mfu * peak) / 3600
         every += gpu_hours
         todo += gpu_hours if state != "done" else 0.0
         lines.append(f"{state:>6}  {os.path.basename(run_dir):40s} {readable(n):>8s} "
-                     f"{training_flops(cfg, n) / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}")
+                     f"{flops / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}")
     done = sum(state == "done" for _, state, _ in runs)
     lines.append(f"{done} of {len(runs)} runs done. The grid: {every:,.1f} GPU hours on {gpu} at {mfu:.0%} of its "
                  f"{peak / 1e12:.0f} TFLOP/s bf16 peak; {todo:,.1f} for the runs not done.")

@@ -75,12 +75,17 @@ def norm_modules(model):
     return [(name, m) for name, m in model.named_modules() if isinstance(m, kinds)]
 
 
+def norm_hooks(model, stats):
+    """Forward hooks on every norm of the model that record what it sees into stats; returns their handles."""
+    return [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]))
+            for name, m in norm_modules(model)]
+
+
 @contextmanager
 def watch_norms(model):
     """with watch_norms(model) as stats: model(x)  -> stats.pooled_saturation(), stats.std(), ..."""
     stats = NormStats()
-    handles = [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]))
-               for name, m in norm_modules(model)]
+    handles = norm_hooks(model, stats)
     try:
         yield stats
     finally:
@@ -88,14 +93,24 @@ def watch_norms(model):
             h.remove()
 
 
+def forward_with_hooks(model, x, autocast, hooks):
+    """One forward pass over x in eval mode with the hooks (handles) in place; they are removed after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast:
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+
+
 @torch.no_grad()
 def probe_norms(model, x, autocast):
     """Norm statistics of one forward pass over the windows x (B, T): a dict for log.jsonl."""
-    was_training = model.training
-    model.eval()
-    with watch_norms(model) as stats, autocast:
-        model(x)
-    model.train(was_training)
+    stats = NormStats()
+    forward_with_hooks(model, x, autocast, norm_hooks(model, stats))
     out = {"saturation": stats.pooled_saturation()}
     if stats.saturation():
         out["saturation_layers"] = stats.saturation()
@@ -119,19 +134,6 @@ def learned_scalars(model):
                 key = "leaky_slope" if name == "negative_slope" else name
                 out.setdefault(key, {})[module_name or "model"] = _value(p)
     return out
-
-
-def forward_with_hooks(model, x, autocast, hooks):
-    """One forward pass over x in eval mode with the hooks (handles) in place; they are removed after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with autocast:
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
 
 
 def effective_rank(a):

@@ -143,7 +143,7 @@ AT_LEAST = {"batch_size": 1, "gradient_accumulation_steps": 1, "block_size": 1, 
 def resolve_system(cfg):
     """Refuse settings no run can start with; fill in device, dtype and compile when left to None."""
     for key, least in AT_LEAST.items():
-        if key in vars(cfg) and getattr(cfg, key) < least:
+        if getattr(cfg, key) < least:
             raise ConfigError(f"{key}={getattr(cfg, key)} must be at least {least}")
     if cfg.device is None:
         cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -215,6 +215,7 @@ def summarise(log, model, train_tokens, val_tokens, unigram):
     best = min(log, key=lambda r: r["val_loss"])
     best_full = min(log, key=lambda r: r["val_loss_full"])
     n_params = model.num_params()
+    criteria = collapsed(log, unigram[0])
     return {"n_params": n_params, "train_tokens": train_tokens, "val_tokens": val_tokens,
             "T_over_P": train_tokens / n_params,
             "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
@@ -225,7 +226,7 @@ def summarise(log, model, train_tokens, val_tokens, unigram):
             "final_saturation": final["saturation"],
             "final_effective_rank": sum(final["effective_rank"].values()) / len(final["effective_rank"]),
             "unigram_train_loss": unigram[0], "unigram_val_loss": unigram[1],
-            "collapsed": bool(collapsed(log, unigram[0])), "collapse_criteria": collapsed(log, unigram[0]),
+            "collapsed": bool(criteria), "collapse_criteria": criteria,
             "elapsed_s": final["elapsed_s"]}
 
 
@@ -238,7 +239,7 @@ def evaluation_data(cfg, train_data, val_data):
     train_windows = eval_windows(train_data, cfg.block_size)
     return SimpleNamespace(
         val=val_data, val_windows=val_windows,
-        val_full=val_full, val_full_windows=eval_windows(val_full, cfg.block_size) if cfg.val_tokens else None,
+        val_full=val_full, val_full_windows=eval_windows(val_full, cfg.block_size) if val_full is not None else None,
         train=train_data, train_sample=spread(train_windows, len(val_windows)),
         # the norm probes look at one micro-batch of fixed windows spread over the budget; attention
         # entropy at the first few validation windows (its probabilities are T x T per head)
