@@ -60,11 +60,12 @@ def full_state(model, optimizer):
     return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
 
 
-def load_full_state(model, optimizer, model_state, optimizer_state):
-    """The inverse of full_state; under FSDP each process keeps its own shard."""
+def load_full_state(model, model_state, optimizer=None, optimizer_state=None):
+    """The inverse of full_state (the optimiser's too if given); under FSDP each process keeps its own shard."""
     options = StateDictOptions(full_state_dict=True)
     set_model_state_dict(model, model_state, options=options)
-    set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
+    if optimizer is not None:
+        set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
 
 
 def load_checkpoint(path, hint="check out_dir"):
@@ -207,7 +208,7 @@ def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master
         if ckpt["model_args"] != model_args:
             changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != model_args.get(k))
             raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
-        load_full_state(model, optimizer, ckpt["model"], ckpt["optimizer"])
+        load_full_state(model, ckpt["model"], optimizer, ckpt["optimizer"])
         torch.set_rng_state(ckpt["rng"][rank]["cpu"])
         if device_type == "cuda":
             torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
@@ -221,7 +222,7 @@ def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master
     if master:
         # one writer per folder; released however this process ends but by a kill, whose lock the next run sees is stale
         atexit.register(release_lock, take_lock(cfg.out_dir))
-        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt",))
+        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt", "best.pt"))
         for name in stale:
             if os.path.exists(os.path.join(cfg.out_dir, name)):
                 os.remove(os.path.join(cfg.out_dir, name))

@@ -6,7 +6,8 @@ Train a GPT or Llama with a pluggable norm, on a CPU or on GPUs.
 
 Settings are the globals below, overridden by config files and --key=value (see configurator.py).
 A run writes into out_dir: log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state,
-enough to resume exactly) and, when it finishes, summary.json.
+enough to resume exactly), best.pt (the weights with the lowest validation loss so far, when the
+validation loss is a prefix: see val_tokens) and, when it finishes, summary.json.
 """
 
 import json
@@ -25,7 +26,8 @@ import torch.nn.functional as F
 from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from checkpoint import atomic_save, diverged, full_state, read_log, rng_state, start_or_resume
+from checkpoint import (RunError, atomic_save, diverged, full_state, load_checkpoint, load_full_state, read_log,
+                        rng_state, start_or_resume)
 from configurator import ConfigError, changes, configure, run_cli
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
 from model import build_model, model_config
@@ -48,7 +50,8 @@ overwrite = False            # allow starting from scratch over a finished run i
 dataset = "shakespeare_byte"  # a folder of data_dir made by prepare_data.py
 data_dir = "data"
 train_tokens = None          # training budget: the first train_tokens tokens of train.bin (None = all)
-val_tokens = None            # validation: the first val_tokens tokens of val.bin (None = all)
+val_tokens = None            # validation: the first val_tokens tokens of val.bin (None = all); with a
+                             # prefix, the whole split is also evaluated, at the end and at the best checkpoint
 batch_size = 32              # micro-batch, in sequences
 gradient_accumulation_steps = 1  # micro-batches per step, summed over all processes (as in nanoGPT)
 block_size = 128
@@ -208,12 +211,11 @@ def spread(windows, k):
     return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
 
 
-def summarise(log, model, train_tokens, val_tokens, unigram):
-    """summary.json's numbers, read off the log (and the budget's unigram losses): final and best
-    losses, saturation, collapse."""
+def summarise(log, model, train_tokens, val_tokens, unigram, best_full):
+    """summary.json's numbers, read off the log (and the budget's unigram losses, the whole split's
+    loss at the best checkpoint when it is not in the log): final and best losses, saturation, collapse."""
     final = log[-1]
     best = min(log, key=lambda r: r["val_loss"])
-    best_full = min(log, key=lambda r: r["val_loss_full"])
     n_params = model.num_params()
     criteria = collapsed(log, unigram[0])
     return {"n_params": n_params, "train_tokens": train_tokens, "val_tokens": val_tokens,
@@ -221,7 +223,7 @@ def summarise(log, model, train_tokens, val_tokens, unigram):
             "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
             "final_val_loss_full": final["val_loss_full"],
             "best_val_loss": best["val_loss"], "best_iter": best["iter"],
-            "best_val_loss_full": best_full["val_loss_full"], "best_iter_full": best_full["iter"],
+            "best_val_loss_full": best["val_loss_full"] if best_full is None else best_full,
             "saturation_at_500": next((r["saturation"] for r in log if r["iter"] == SATURATION_STEP), None),
             "final_saturation": final["saturation"],
             "final_effective_rank": sum(final["effective_rank"].values()) / len(final["effective_rank"]),
@@ -249,7 +251,13 @@ def evaluation_data(cfg, train_data, val_data):
 
 def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
     """One evaluation of the uncompiled model (evaluation shapes would recompile the compiled one):
-    losses and probes as a line of log.jsonl, then the checkpoint. Every process calls it."""
+    losses and probes as a line of log.jsonl, then the checkpoint, and best.pt when the validation
+    loss is the lowest so far. Every process calls it.
+
+    The whole validation split (when val_tokens makes the validation loss a prefix) costs about seven
+    prefixes on the micro grid, so it is evaluated at the last step only, and on best.pt once the run
+    is over (whole_split_at_best): the best checkpoint is chosen on the prefix, as the paper does,
+    not on the numbers it is reported with."""
     cfg, model, ev = run.cfg, run.raw_model, run.evals
     args = (cfg, run.autocast, run.rank, run.world)
     val_loss = evaluate(model, ev.val, ev.val_windows, *args)
@@ -258,8 +266,11 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         if not math.isfinite(value):
             raise diverged(cfg, run.master, f"the {name} loss became {value} at step {it}")
     row = {"iter": it, "tokens_seen": it * run.global_batch * cfg.block_size, "lr": lr,
-           "train_loss": train_loss, "val_loss": val_loss,
-           "val_loss_full": evaluate(model, ev.val_full, ev.val_full_windows, *args) if cfg.val_tokens else val_loss}
+           "train_loss": train_loss, "val_loss": val_loss}
+    if not cfg.val_tokens:
+        row["val_loss_full"] = val_loss
+    elif it == cfg.max_iters:
+        row["val_loss_full"] = evaluate(model, ev.val_full, ev.val_full_windows, *args)
     row.update(probe_norms(model, ev.probe_x, run.autocast))
     row.update(learned_scalars(model))
     row.update(probe_attention(model, ev.attn_x, run.autocast))
@@ -274,11 +285,34 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
         with open(run.log_path, "a") as f:
             f.write(json.dumps(row) + "\n")
+        if cfg.val_tokens and val_loss < run.best_val_loss:  # strictly: the first of equal losses stays
+            run.best_val_loss = val_loss
+            atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "iter": it}, run.best_path)
         atomic_save({"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
                      "config": vars(cfg), "meta": run.meta, "iter": it, "elapsed_s": row["elapsed_s"],
                      "train_time_s": train_time_s, "rng": rng}, run.ckpt_path)
     if run.world > 1:
         dist.barrier()
+
+
+def whole_split_at_best(run):
+    """The whole validation split's loss at the best checkpoint (the first lowest prefix loss of the
+    log), or None when the log has it already (no prefix, or the best is the last step): best.pt's
+    weights, evaluated after training. Every process calls it."""
+    cfg = run.cfg
+    best_iter, in_log = 0, 0
+    if run.master:  # only the first process reads the log
+        best = min(read_log(run.log_path, cfg.max_iters), key=lambda r: r["val_loss"])
+        best_iter, in_log = best["iter"], int("val_loss_full" in best)
+    best_iter, in_log = map(int, all_sum([best_iter, in_log], cfg.device))
+    if in_log:
+        return None
+    best = load_checkpoint(run.best_path, hint="train the run again with init_from=scratch --overwrite=True")
+    if best["iter"] != best_iter:
+        raise RunError(f"{run.best_path} holds step {best['iter']}, but the log's best validation loss is at step "
+                       f"{best_iter}: it is not this run's; train the run again with init_from=scratch --overwrite=True")
+    load_full_state(run.raw_model, best["model"])
+    return evaluate(run.raw_model, run.evals.val_full, run.evals.val_full_windows, cfg, run.autocast, run.rank, run.world)
 
 
 def optimisation_step(run, model, it):
@@ -344,8 +378,11 @@ def train(cfg):
         fully_shard(run.raw_model)
     run.optimizer = make_optimizer(run.raw_model, cfg, fused=run.device_type == "cuda")
     run.ckpt_path, run.log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
+    run.best_path = os.path.join(cfg.out_dir, "best.pt")
     start_iter, elapsed_before, train_time = start_or_resume(cfg, run.raw_model, run.optimizer, asdict(run.model_cfg),
                                                              rank, run.device_type, run.master)
+    run.best_val_loss = min((r["val_loss"] for r in read_log(run.log_path, start_iter)), default=math.inf) \
+        if run.master else math.inf
     model = torch.compile(run.raw_model) if cfg.compile else run.raw_model
     if world > 1 and not cfg.fsdp:
         model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if run.device_type == "cuda" else None)
@@ -383,9 +420,11 @@ def train(cfg):
                       f"{(time.time() - t_log) * 1000 / cfg.log_interval:.0f} ms/step")
             t_log = time.time()
 
+    best_full = whole_split_at_best(run)
     if run.master:
         unigram = unigram_losses(train_data, val_data, run.meta["vocab_size"])
-        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data), unigram)
+        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data),
+                            unigram, best_full)
         summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
         summary["config"] = vars(cfg)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)

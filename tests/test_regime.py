@@ -143,7 +143,7 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
     summary = json.loads((out / "summary.json").read_text())
     n_layer = 2
     for row in log:
-        assert math.isfinite(row["val_loss_full"]) and math.isfinite(row["train_loss"])
+        assert math.isfinite(row["val_loss"]) and math.isfinite(row["train_loss"])
         assert len(row["norm_std"]) == 2 * n_layer + 1 and all(v > 0 for v in row["norm_std"].values())
         assert list(row["effective_rank"]) == ["h.0", "h.1"] and all(1 <= v <= 64 for v in row["effective_rank"].values())
     last = log[-1]
@@ -158,8 +158,9 @@ def test_a_shrunken_cell_runs_and_writes_every_probe(data_dir, tmp_path, name):
         assert all(abs(last["alpha"][k] - first[k]) > 1e-5 for k in first)  # every alpha is trained
     else:
         assert "alpha" not in last
-    assert summary["final_val_loss_full"] == last["val_loss_full"]
-    assert summary["best_val_loss_full"] == min(r["val_loss_full"] for r in log)
+    assert summary["final_val_loss_full"] == last["val_loss_full"] and math.isfinite(last["val_loss_full"])
+    if summary["best_iter"] == last["iter"]:  # else best.pt's, scored after training (test_train.py)
+        assert summary["best_val_loss_full"] == last["val_loss_full"]
     assert summary["T_over_P"] == pytest.approx(50_000 / summary["n_params"])
     assert summary["final_saturation"] == last["saturation"] and summary["saturation_at_500"] is None
     assert summary["final_effective_rank"] == pytest.approx(sum(last["effective_rank"].values()) / 2)

@@ -41,7 +41,9 @@ def test_bench_evaluation_share_falls_as_evaluations_thin_out(data_dir):
     pattern = r"evaluation: (\d+\.\d+)% of the run's time, the probes (\d+\.\d+)%"
     often, rarely = (tuple(map(float, re.search(pattern, bench(data_dir, f"--eval_interval={n}", "--sections=eval"))
                                .groups())) for n in (2, 20_000))
-    assert 0 < rarely[0] < often[0] < 100 and rarely[0] < often[0] / 10  # 10,000 times fewer evaluations
+    # 10,000 times fewer evaluations: the parts of every evaluation (the probes) all but vanish; the
+    # whole validation split, scored at the end and at the best checkpoint, stays
+    assert 0 < rarely[0] < often[0] < 100 and rarely[1] < often[1] / 10
     assert 0 < often[1] < often[0] and 0 < rarely[1] < rarely[0]  # the probes are a part of an evaluation
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import REPO, TINY, read_log, run, train
 
@@ -26,7 +27,27 @@ def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):
     assert summary["best_val_loss"] == min(r["val_loss"] for r in log)
     assert summary["n_params"] > 0 and summary["tokens_per_sec"] > 0 and summary["config"]["n_layer"] == 2
     assert "done: final val loss" in p.stdout
-    assert sorted(os.listdir(out)) == ["ckpt.pt", "log.jsonl", "summary.json"]
+    assert sorted(os.listdir(out)) == ["best.pt", "ckpt.pt", "log.jsonl", "summary.json"]
+
+
+def test_the_best_checkpoint_is_chosen_on_the_prefix_and_scored_on_the_whole_split(data_dir, tmp_path):
+    # 500 training bytes at a high learning rate: overfitted within 80 steps, so the best is not the last step
+    common = ["--train_tokens=500", "--learning_rate=1e-2", "--eval_interval=10", "--warmup_iters=0"]
+    train(data_dir, tmp_path / "run", "--max_iters=80", *common)
+    log, summary = read_log(tmp_path / "run"), json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert [r["iter"] for r in log if "val_loss_full" in r] == [80]  # the whole split: the last step only
+    best = summary["best_iter"]
+    assert 10 < best < 80 and summary["best_val_loss"] == min(r["val_loss"] for r in log)
+    assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["iter"] == best
+    # best.pt scored on the whole split is what a run stopped at that step scores there, to the bit
+    train(data_dir, tmp_path / "stopped", f"--max_iters={best}", *common)
+    stopped = json.loads((tmp_path / "stopped" / "summary.json").read_text())
+    assert summary["best_val_loss_full"] == stopped["final_val_loss_full"] != summary["final_val_loss_full"]
+    # a run cut before its best step and resumed finds the same best checkpoint
+    train(data_dir, tmp_path / "cut", f"--max_iters={best - 10}", *common)
+    train(data_dir, tmp_path / "cut", "--max_iters=80", "--init_from=resume", *common)
+    cut = json.loads((tmp_path / "cut" / "summary.json").read_text())
+    assert (cut["best_iter"], cut["best_val_loss_full"]) == (best, summary["best_val_loss_full"])
 
 
 def test_resume_gives_the_same_losses_as_an_uninterrupted_run(data_dir, tmp_path):
