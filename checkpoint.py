@@ -55,16 +55,24 @@ def atomic_save(obj, path, text=False):
 
 def full_state(model, optimizer):
     """Model and optimiser state as whole tensors on the CPU, keyed by parameter name, whether the
-    model is plain, under DDP or sharded by FSDP (then a collective: every process calls it)."""
+    model is plain, under DDP or sharded by FSDP (then a collective: every process calls it).
+
+    An optimiser that has not stepped yet has no state, and None is saved for it: asked for the state
+    of such an optimiser, torch makes one by taking a step at lr 0 with zero gradients, which would
+    leave AdamW counting one step too many and its bias correction shrinking the first real updates."""
     options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
+    # the model's first: after an evaluation FSDP2 leaves the root module's parameters unsharded, and
+    # only the model's state-dict hook puts back the sharded ones the optimiser's state is keyed by
+    model_state = get_model_state_dict(model, options=options)
+    return model_state, get_optimizer_state_dict(model, optimizer, options=options) if optimizer.state else None
 
 
 def load_full_state(model, model_state, optimizer=None, optimizer_state=None):
-    """The inverse of full_state (the optimiser's too if given); under FSDP each process keeps its own shard."""
+    """The inverse of full_state (the optimiser's too if given and it had stepped); under FSDP each
+    process keeps its own shard."""
     options = StateDictOptions(full_state_dict=True)
     set_model_state_dict(model, model_state, options=options)
-    if optimizer is not None:
+    if optimizer is not None and optimizer_state is not None:
         set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
 
 

@@ -30,6 +30,13 @@ def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):
     assert sorted(os.listdir(out)) == ["best.pt", "ckpt.pt", "log.jsonl", "summary.json"]
 
 
+def test_adamw_counts_the_steps_it_took_and_no_more(data_dir, tmp_path):
+    # the step-0 checkpoint must not give AdamW a step of its own: its bias correction counts steps
+    train(data_dir, tmp_path / "run", "--max_iters=12", "--eval_interval=4")
+    optimizer = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["optimizer"]
+    assert {float(state["step"]) for state in optimizer["state"].values()} == {12.0}
+
+
 def test_the_best_checkpoint_is_chosen_on_the_prefix_and_scored_on_the_whole_split(data_dir, tmp_path):
     # 500 training bytes at a high learning rate: overfitted within 80 steps, so the best is not the last step
     common = ["--train_tokens=500", "--learning_rate=1e-2", "--eval_interval=10", "--warmup_iters=0"]
