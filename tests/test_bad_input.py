@@ -65,6 +65,13 @@ ROWS = [
     (["sample.py", "--out_dir={run}", "--top_k=0"], "top_k >= 1"),
     (["sample.py", "--out_dir={run}", "--device=cuda:99"], "is not on this machine"),
     (["sample.py", "--out_dr={run}"], "unknown config key 'out_dr' in the command line (did you mean out_dir"),
+    # plateau.py: every config read, and its dataset found, before the first one trains
+    (["plateau.py"], "usage: python plateau.py CONFIG"),
+    (["plateau.py", "config/nope.py"], "config file config/nope.py not found"),
+    (["plateau.py", "config/micro/dyt_micro_8k.py", "--steps=-1"], "--steps must be at least 0"),
+    (["plateau.py", "config/micro/dyt_micro_8k.py", "--n_layers=3"], "unknown config key 'n_layers'"),
+    (["plateau.py", "config/micro/dyt_micro_8k.py", "--data_dir={W}/nowhere"], "nowhere/shakespeare_byte/meta.json is missing"),
+    (["plateau.py", "config/micro/dyt_micro_8k.py", "--data_dir={data}", "--out={W}/afile"], "--out {W}/afile is a file"),
     # sweep.py: everything is checked before the first run starts
     (["sweep.py", "{W}/none*.py", "--out", "{W}/sweep"], "no config matches {W}/none*.py"),
     (["sweep.py", "config/nope.py", "--out", "{W}/sweep"], "config file config/nope.py not found"),

@@ -1,0 +1,163 @@
+"""
+Why a DyT model can sit on the unigram plateau: what each norm sees in the first few hundred steps.
+
+    python plateau.py config/micro_faithful/dyt_micro_faithful_1m.py config/plateau/dyt_embedscale_1m.py \
+        config/plateau/vanilla_1m.py --steps=300 --every=25 --out=out/plateau_diagnostics
+
+Trains each config on the CPU, in this process, for --steps steps as train.py trains it in one process (the same
+initial weights, batches, optimiser, schedule and clipping; no evaluation), and every --every steps,
+on one fixed training micro-batch, records per norm site: |s(x)|, the input of the norm's squash
+(alpha x for DyT; x for a norm without one), as its median and 90th percentile, the fraction past the
+flat point (the saturation), and the std of the norm's output, which LayerNorm holds at 1; per block
+the gradient norm of its parameters; per layer the mean attention entropy; every alpha. Prints a table
+per config and writes diagnostics.json and diagnostics.png into --out. Other --key=value arguments
+override every config, as in sweep.py (--data_dir=..., --n_layer=2).
+"""
+
+import json
+import os
+import sys
+from types import SimpleNamespace
+
+import figures  # first: it sets matplotlib's file-only backend
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import train
+from checkpoint import atomic_open
+from configurator import ConfigError, configure, run_cli
+from data import TrainWindows, load_meta, load_tokens, padded_vocab
+from model import build_model, model_config
+from probes import forward_with_hooks, learned_scalars, norm_modules, probe_attention
+
+PLATEAU_DEFAULTS = {"steps": 300, "every": 25, "out": "out/plateau_diagnostics"}
+
+
+@torch.no_grad()
+def norm_sites(model, x):
+    """Per norm: median and 90th percentile of |s(x)|, the fraction past the flat point (None for a norm
+    that does not squash), and the std of the norm's output."""
+    seen = {}
+
+    def record(name):
+        def hook(module, args, out):
+            squashes = hasattr(module, "squash_input")
+            s = (module.squash_input(args[0]) if squashes else args[0]).abs().flatten().double()
+            q50, q90 = torch.quantile(s[:: max(1, s.numel() // 100_000)], torch.tensor([0.5, 0.9], dtype=s.dtype))
+            seen[name] = {"median": q50.item(), "p90": q90.item(), "out_std": out.double().std().item(),
+                          "saturation": (s > module.saturation_threshold).double().mean().item() if squashes else None}
+        return hook
+
+    forward_with_hooks(model, x, torch.autocast("cpu", enabled=False),
+                       [m.register_forward_hook(record(name)) for name, m in norm_modules(model)])
+    return seen
+
+
+def block_grad_norms(model):
+    """The gradient norm of each block's parameters, and of the rest but the final norm (the embeddings)."""
+    groups = {"embedding": [p for n, p in model.named_parameters() if not n.startswith(("h.", "ln_f."))]}
+    groups.update({f"h.{i}": list(b.parameters()) for i, b in enumerate(model.h)})
+    return {k: torch.sqrt(sum((p.grad.double() ** 2).sum() for p in ps if p.grad is not None)).item()
+            for k, ps in groups.items()}
+
+
+def diagnose(cfg, steps, every):
+    """The records of one config's first steps: a list of {step, loss, sites, grad_norm, entropy, alpha}."""
+    meta = load_meta(cfg.data_dir, cfg.dataset)
+    cfg.vocab_size = cfg.vocab_size or padded_vocab(meta)
+    windows = TrainWindows(load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size),
+                           cfg.block_size, cfg.seed)
+    torch.manual_seed(cfg.seed)  # train.py's initial weights
+    model = build_model(model_config(cfg))
+    optimizer = train.make_optimizer(model, cfg, fused=False)
+    probe_x = windows.batch(0, cfg.batch_size)[0]
+    n_micro, records = cfg.gradient_accumulation_steps, []
+    for it in range(steps + 1):
+        for group in optimizer.param_groups:
+            group["lr"] = train.get_lr(cfg, it)
+        loss_sum = 0.0
+        for micro in range(n_micro):  # train.py's global batch, in one process
+            x, y = windows.batch((it * n_micro + micro) * cfg.batch_size, cfg.batch_size)
+            _, loss = model(x, y)
+            (loss / n_micro).backward()
+            loss_sum += loss.item() / n_micro
+        if it % every == 0 or it == steps:  # the gradient of this step, before the update
+            entropy = probe_attention(model, probe_x[:8], torch.autocast("cpu", enabled=False))["attn_entropy"]
+            records.append({"step": it, "loss": loss_sum, "sites": norm_sites(model, probe_x),
+                            "grad_norm": block_grad_norms(model), "entropy": [float(np.mean(e)) for e in entropy],
+                            "alpha": learned_scalars(model).get("alpha", {})})
+        if it == steps:
+            break
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return records
+
+
+def print_table(name, records):
+    print(f"## {name}")
+    print("step   loss  | per site (ln_1, ln_2 per block; ln_f): median |s(x)|, saturation, output std "
+          "| gradient norm: embeddings, then each block")
+    for r in records:
+        sites = "  ".join(f"{k}: {v['median']:.3f} {'-' if v['saturation'] is None else format(v['saturation'], '.2f')} "
+                          f"{v['out_std']:.2f}" for k, v in r["sites"].items())
+        grads = " ".join(f"{g:.1e}" for g in r["grad_norm"].values())
+        print(f"{r['step']:4d} {r['loss']:6.3f} | {sites} | {grads}")
+
+
+def plot(results, path):
+    """Per config (a colour), over the first steps: the training loss, the saturation and output std of the
+    norms (mean over sites), the block gradient norms (mean), and layer 0's attention entropy."""
+    def mean_over_sites(key):
+        return lambda r: np.mean([v[key] for v in r["sites"].values()]) if None not in \
+            [v[key] for v in r["sites"].values()] else np.nan
+
+    panels = [("training loss", lambda r: r["loss"], "linear"),
+              ("saturation (mean over sites)", mean_over_sites("saturation"), "linear"),
+              ("norm output std (mean over sites)", mean_over_sites("out_std"), "log"),
+              ("gradient norm (mean over blocks)",
+               lambda r: np.mean([g for k, g in r["grad_norm"].items() if k != "embedding"]), "log"),
+              ("attention entropy, layer 0 (nats)", lambda r: r["entropy"][0], "linear")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0))
+    for ax, (title, f, yscale) in zip(axes, panels):
+        for name, records in results.items():
+            ax.plot([r["step"] for r in records], [f(r) for r in records], marker=".", label=name)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.set_yscale(yscale)
+    axes[0].legend(fontsize=6)
+    figures.save(fig, path, dpi=110)
+
+
+def main(argv):
+    paths = [a for a in argv if not a.startswith("--")]
+    own = [a for a in argv if a.split("=")[0][2:] in PLATEAU_DEFAULTS]
+    opts = configure(PLATEAU_DEFAULTS, own)
+    if not paths:
+        raise ConfigError("usage: python plateau.py CONFIG [CONFIG ...] [--steps=300 --every=25 --out=DIR --key=value]")
+    if opts["steps"] < 0 or opts["every"] < 1:
+        raise ConfigError(f"--steps must be at least 0 and --every at least 1, not {opts['steps']} and {opts['every']}")
+    if os.path.exists(opts["out"]) and not os.path.isdir(opts["out"]):
+        raise ConfigError(f"--out {opts['out']} is a file, not a folder")
+    overrides = [a for a in argv if a.startswith("--") and a not in own]
+    # every config read (and its dataset found) before the first one trains, so a typo costs nothing
+    configs = {path: SimpleNamespace(**{**configure(train.DEFAULTS, [path, *overrides]), "device": "cpu"})
+               for path in paths}
+    for cfg in configs.values():
+        load_meta(cfg.data_dir, cfg.dataset)
+    results = {}
+    for path, cfg in configs.items():
+        name = os.path.splitext(os.path.relpath(path, "config"))[0]
+        results[name] = diagnose(cfg, opts["steps"], opts["every"])
+        print_table(name, results[name])
+    os.makedirs(opts["out"], exist_ok=True)
+    with atomic_open(os.path.join(opts["out"], "diagnostics.json")) as f:
+        json.dump(results, f)
+    plot(results, os.path.join(opts["out"], "diagnostics.png"))
+    print(f"wrote {opts['out']}/diagnostics.json and diagnostics.png")
+
+
+if __name__ == "__main__":
+    run_cli(main, sys.argv[1:], also=(ValueError,))
