@@ -143,3 +143,22 @@ def slopes_plot(runs, path):
     if len(runs) == 1:
         ax.legend(fontsize=6)
     save(fig, path, dpi=100)
+
+
+def plateau_plot(by_budget, drop, path):
+    """Validation loss minus the budget's unigram loss over training, a line per setting (mean over
+    seeds) and a panel per budget; the dashed line is where a run 'leaves the plateau'."""
+    fig, axes = plt.subplots(1, len(by_budget), figsize=(5.2 * len(by_budget), 3.8), squeeze=False)
+    for ax, (budget, settings) in zip(axes[0], by_budget.items()):
+        for method, runs in settings.items():
+            steps = [row["iter"] for row in runs[0]["log"]]
+            gap = np.mean([[row["val_loss"] - r["unigram_val_loss"] for row in r["log"]] for r in runs], axis=0)
+            ax.plot(steps, gap, lw=1.2, ls="-" if method.startswith("dyt") else "--", label=method)
+        ax.axhline(0, color="gray", lw=1)
+        ax.axhline(-drop, color="k", lw=0.8, ls=":")
+        ax.set_ylim(top=1.0)  # step 0 (about +2.2, uniform predictions) would squeeze the plateau
+        ax.set(title=f"budget {budget}", xlabel="step", ylabel="val loss − unigram val loss (nats)")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Leaving the unigram plateau: below the dotted line the model is {drop} nats better than token "
+                 "frequencies", fontsize=10)
+    save(fig, path, dpi=100)

@@ -162,14 +162,22 @@ def delta(vanilla, other, measure):
     return 100 * (b - a) / a, test and float(test[1])
 
 
-def flags(runs):
-    """' ⚠ 2/3 collapsed (unigram 2, stalled 1)': how many runs collapsed, and by which criterion."""
-    n = sum(bool(r["collapsed"]) for r in runs)
-    if not n:
-        return ""
+def fired(runs):
+    """'stalled 1, unigram 2': the collapse criteria that fired over runs, each with its count."""
     criteria = [c for r in runs for c in r.get("collapse_criteria", ["stalled"] if r["collapsed"] else [])]
-    named = ", ".join(f"{c} {criteria.count(c)}" for c in sorted(set(criteria)))
-    return f" ⚠ {n}/{len(runs)} collapsed ({named})"
+    return ", ".join(f"{c} {criteria.count(c)}" for c in sorted(set(criteria)))
+
+
+def collapses(runs):
+    """'2/3 (stalled 1, unigram 2)', or '0/3': how many runs collapsed, and by which criterion."""
+    n = sum(bool(r["collapsed"]) for r in runs)
+    return f"{n}/{len(runs)}" + (f" ({fired(runs)})" if n else "")
+
+
+def flags(runs):
+    """' ⚠ 2/3 collapsed (stalled 1, unigram 2)' after a loss, or nothing when no run collapsed."""
+    n = sum(bool(r["collapsed"]) for r in runs)
+    return f" ⚠ {n}/{len(runs)} collapsed ({fired(runs)})" if n else ""
 
 
 def regime_table(cells, measure):
@@ -311,6 +319,77 @@ def rank_section(cells, out):
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
 
 
+# a run "leaves the unigram plateau" at the first evaluation this far below its budget's unigram val
+# loss, and "learned" when its final training loss is at least this far below the unigram train loss
+PLATEAU_DROP = 0.3
+LEARNED_MARGIN = 0.5
+
+
+def setting_order(method):
+    """The plateau table's rows: the paper-faithful baseline, the settings that change it, then LayerNorm."""
+    return method != "dyt_faithful", method.startswith("vanilla"), method
+
+
+def left_plateau_at(run):
+    """The first step whose validation loss is PLATEAU_DROP below the unigram validation loss, or None."""
+    return next((row["iter"] for row in run["log"] if row["val_loss"] <= run["unigram_val_loss"] - PLATEAU_DROP), None)
+
+
+def learned_section(cells):
+    """Did every run of the regime cells learn more than token frequencies? Per cell and method, the
+    final training loss against the budget's unigram training loss."""
+    rows = [(k, m, runs) for k, methods in cells.items() for m, runs in methods.items()
+            if all("unigram_train_loss" in r for r in runs)]
+    if not rows:
+        return []
+    md = ["## Did every run learn? Against the unigram loss", "",
+          f"The unigram loss is what a model that predicts every token from its frequency in the budget scores. "
+          f"A run counts as learned when its final training loss is at least {LEARNED_MARGIN} nats below the "
+          f"unigram training loss; 'leaves the plateau' is the first evaluation whose validation loss is "
+          f"{PLATEAU_DROP} below the unigram validation loss.", "",
+          "| arch | scale | budget | method | unigram train / val | final train | unigram − final train (min) "
+          f"| learned (≥ {LEARNED_MARGIN}) | leaves the plateau at step | collapsed |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (arch, scale, budget), method, runs in rows:
+        margins = [r["unigram_train_loss"] - r["final_train_loss"] for r in runs]
+        leaves = [left_plateau_at(r) for r in runs]
+        md.append(f"| {arch} | {scale} | {budget} | {method} | {runs[0]['unigram_train_loss']:.3f} / "
+                  f"{runs[0]['unigram_val_loss']:.3f} | {mean_std([r['final_train_loss'] for r in runs])} "
+                  f"| {min(margins):.3f} | {sum(m >= LEARNED_MARGIN for m in margins)}/{len(runs)} "
+                  f"| {', '.join('never' if s is None else str(s) for s in leaves)} | {collapses(runs)} |")
+    return md + [""]
+
+
+def plateau_section(runs, out):
+    """The plateau-escape ablation (study 'plateau'): per setting and budget, where validation leaves
+    the unigram plateau, how far below the unigram loss training ends, and whether it collapsed."""
+    study = [r for r in runs if r["config"].get("study") == "plateau" and "unigram_val_loss" in r]
+    if not study:
+        return []
+    by_budget = defaultdict(lambda: defaultdict(list))
+    for r in sorted(study, key=lambda r: (r["train_tokens"], setting_order(r["config"]["method"]))):
+        by_budget[r["config"]["budget"]][r["config"]["method"]].append(r)
+    md = ["## Leaving the unigram plateau: one factor at a time", "",
+          "Each setting changes one thing of the paper-faithful micro DyT (alpha_0 = 2, no embedding scale); "
+          "LayerNorm with and without the embedding scale for reference. 'Leaves at' is the first evaluation "
+          f"whose validation loss is {PLATEAU_DROP} nats below the budget's unigram validation loss, one step "
+          f"per seed ('never' if none is); a run learned when its final training loss is {LEARNED_MARGIN} "
+          "below the unigram training loss.", "",
+          "| budget | setting | leaves at step | unigram − final train | learned | final val | best val "
+          "| final α (mean over sites) | collapsed |", "|---|---|---|---|---|---|---|---|---|"]
+    for budget, settings in by_budget.items():
+        for method, group_runs in settings.items():
+            leaves = [left_plateau_at(r) for r in group_runs]
+            margins = [r["unigram_train_loss"] - r["final_train_loss"] for r in group_runs]
+            alphas = [np.mean(list(r["log"][-1]["alpha"].values())) for r in group_runs if "alpha" in r["log"][-1]]
+            md.append(f"| {budget} | {method} | {', '.join('never' if s is None else str(s) for s in leaves)} "
+                      f"| {mean_std(margins)} | {sum(m >= LEARNED_MARGIN for m in margins)}/{len(margins)} "
+                      f"| {mean_std([r['final_val_loss'] for r in group_runs])} "
+                      f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
+                      f"| {mean_std(alphas) if alphas else '—'} | {collapses(group_runs)} |")
+    figures.plateau_plot(by_budget, PLATEAU_DROP, os.path.join(out, "plateau.png"))
+    return md + ["", "![leaving the unigram plateau](plateau.png)", ""]
+
+
 def entropy_section(runs, out):
     """Entropic overload: per config the loss and the overloaded fraction of heads; per run a
     layer x head heatmap of entropy / ceiling; the learnable slopes over training."""
@@ -364,6 +443,7 @@ def report(out):
     variants = variants_table(cells)
     if variants:
         md += ["## Other norms and variants against the same vanilla", ""] + variants + [""]
+    md += learned_section(cells)
     lines, rows = heuristic_section(cells)
     md += ["## The saturation heuristic: DyT helps iff saturation > 0.43", ""] + lines + [""]
     md += ["## Figures", ""]
@@ -383,8 +463,9 @@ def report(out):
         figures.alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
         md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
     md += rank_section(cells, out)
+    md += plateau_section(runs, out)
     md += entropy_section(runs, out)
-    other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") != "entropy"})
+    other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") not in ("entropy", "plateau")})
     if other:
         md += ["## Runs of no study", "", "| run | final | best |", "|---|---|---|"]
         md += [f"| {s} | {mean_std([r['final_val_loss'] for r in runs if r['stem'] == s])} "

@@ -84,8 +84,9 @@ def test_mean_std_precision_follows_the_seeds():
 # --- report.py end to end on synthetic runs --------------------------------------------------------
 
 def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
-             train_tokens=1_000_000, finished=True, rank=None):
-    """A run folder of the regime study for cell = (method, scale, budget), as train.py writes one."""
+             train_tokens=1_000_000, finished=True, rank=None, study="regime", unigram=None):
+    """A run folder of a study (the regime study unless told) for cell = (method, scale, budget), as
+    train.py writes one; unigram = (train, val) losses of the budget, if given."""
     method, scale, budget = cell
     run_dir = out / f"{method}_{scale}_{budget}_s{seed}"
     run_dir.mkdir(parents=True)
@@ -107,8 +108,10 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
                    "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
                    "collapsed": collapsed, "final_effective_rank": rank,
-                   "config": {"seed": seed, "arch": "gpt", "study": "regime", "method": method, "scale": scale,
+                   "config": {"seed": seed, "arch": "gpt", "study": study, "method": method, "scale": scale,
                               "budget": budget}}
+        if unigram:
+            summary.update(unigram_train_loss=unigram[0], unigram_val_loss=unigram[1], collapse_criteria=[])
         (run_dir / "summary.json").write_text(json.dumps(summary))
 
 
@@ -174,3 +177,29 @@ def test_the_report_names_which_collapse_criterion_fired(tmp_path):
     report(str(tmp_path))
     md = (tmp_path / "report.md").read_text()
     assert "| 3.5000 ± 0.0000 ⚠ 2/3 collapsed (stalled 1, unigram 2) |" in md
+
+
+def test_the_report_says_which_runs_learned_and_where_they_left_the_unigram_plateau(tmp_path):
+    # validation losses at steps 0, 500, 1000 are 10, best, final; the budget's unigram val loss is 3.4,
+    # so a run leaves the plateau at the first step whose loss is at most 3.1
+    for method, best, final in (("dyt_faithful", 3.35, 3.3), ("dyt_embedscale", 3.0, 2.5)):
+        make_run(tmp_path, (method, "micro", "8k"), 1, final, best=best, saturation=0.5, study="plateau",
+                 unigram=(3.2, 3.4), train_tokens=8000)
+    for method, final_train in (("vanilla", 0.4), ("dyt", 2.9)):
+        make_run(tmp_path, (method, "micro", "8k"), 1, 3.3, saturation=0.5 if method == "dyt" else None,
+                 unigram=(3.2, 3.4), train_tokens=8000)
+        summary = tmp_path / f"{method}_micro_8k_s1" / "summary.json"
+        summary.write_text(json.dumps({**json.loads(summary.read_text()), "final_train_loss": final_train}))
+    report(str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+    plateau = md.split("## Leaving the unigram plateau")[1].split("##")[0]
+    assert "| 8k | dyt_faithful | never |" in plateau and "| 8k | dyt_embedscale | 500 |" in plateau
+    assert plateau.index("dyt_faithful") < plateau.index("dyt_embedscale")  # the baseline first
+    # make_run's training loss is its final val loss - 2: 2.7 below the unigram training loss of 3.2
+    assert "| 8k | dyt_embedscale | 500 | 2.70 (1 seed) | 1/1 | 2.50 (1 seed) | 2.50 (1 seed) |" in plateau
+    assert "(plateau.png)" in plateau and (tmp_path / "plateau.png").read_bytes()[:4] == b"\x89PNG"
+    learned = md.split("## Did every run learn?")[1].split("##")[0]
+    # DyT ends 0.3 below the unigram training loss: short of the 0.5 that counts as learned
+    assert "| gpt | micro | 8k | dyt | 3.200 / 3.400 | 2.90 (1 seed) | 0.300 | 0/1 |" in learned
+    assert "| gpt | micro | 8k | vanilla | 3.200 / 3.400 | 0.40 (1 seed) | 2.800 | 1/1 |" in learned
+    assert "dyt_faithful" not in learned  # the ablation is not a regime cell
