@@ -21,6 +21,7 @@ def test_the_micro_grid_spans_the_papers_range():
     for c in cells.values():  # the paper's protocol shape: fixed steps, long warmup, nearly constant rate
         assert c["dataset"] == "shakespeare_byte" and c["max_iters"] == 700 and c["warmup_iters"] == 0.4 * 700
         assert c["lr_decay_iters"] > 100 * c["max_iters"] and c["alpha_init"] == 2.0
+        assert c["embed_scale"] is True  # both norms: the one change to the paper's model (config/common/micro.py)
         assert c["max_iters"] % c["eval_interval"] == 0 and 500 % c["eval_interval"] == 0
 
 
@@ -48,3 +49,15 @@ def test_the_derf_micro_set_mirrors_the_dyt_one():
         assert (derf["norm"], derf["method"], derf["alpha_init"]) == ("derf", "derf", 0.5)
         differ = {k for k in derf if derf[k] != dyt[k]}
         assert differ == {"norm", "method", "alpha_init", "out_dir"}
+
+
+def test_the_paper_faithful_set_is_the_main_grid_without_the_embedding_scale():
+    import train
+    from configurator import configure
+    paths = sorted(glob.glob(os.path.join(REPO, "config", "micro_faithful", "*.py")))
+    assert len(paths) == len(MICRO)
+    for path in paths:
+        faithful = configure(train.DEFAULTS, [path])
+        main = configure(train.DEFAULTS, [path.replace("micro_faithful", "micro").replace("_micro_micro", "_micro")])
+        assert {k for k in faithful if faithful[k] != main[k]} == {"embed_scale", "scale", "out_dir"}
+        assert (faithful["embed_scale"], faithful["scale"]) == (False, "micro-faithful")

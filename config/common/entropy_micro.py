@@ -7,3 +7,4 @@ train_tokens = None         # all 1M bytes
 max_iters = 500
 beta2 = 0.999
 slope_weight_decay = True
+embed_scale = False         # the micro protocol's scale is for DyT; this study keeps the paper's model

@@ -1,4 +1,5 @@
-# CPU micro grid: LayerNorm, 0.8M parameters, the first 32,000 bytes of tiny Shakespeare.
+# CPU micro grid: LayerNorm, with the learnable embedding scale of config/common/micro.py, 0.8M
+# parameters, the first 32,000 bytes of tiny Shakespeare.
 from config.common.micro import *
 
 # what this run is: report.py groups and compares runs by these
