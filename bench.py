@@ -11,7 +11,7 @@ Sections (--sections=step,norms,eval,loop; all by default):
           as ratios to LayerNorm; DyT also with alpha, then gamma frozen, to show where its time goes.
 - eval:   train.py's evaluation part by part (the losses on the validation prefix and the training
           sample, the probes and the checkpoint at every evaluation; the whole validation split at the
-          end and at the best checkpoint), as shares of a whole run (needs the dataset prepared).
+          end, and at the best checkpoint if earlier), as shares of a whole run (needs the dataset prepared).
 - jobs:   the config's grid of 4 seeds, short, through sweep.py with --jobs 1 and --jobs 2: how many
           more runs per hour running two at once gives (not in the default sections: it takes minutes).
 - loop:   train.py's own tokens/s against the bare step loop on the same model and batch (needs the
@@ -134,7 +134,7 @@ def section_norms(cfg):
 def section_eval(cfg):
     """train.py's evaluations, part by part, as shares of a run of the config's max_iters steps: every
     evaluation computes the prefix and training-sample losses, the probes and a checkpoint; the whole
-    split is computed twice per run at most (last step, best checkpoint)."""
+    split is computed at the last step, and once more (on best.pt) when the best checkpoint is earlier."""
     t_step, model, x, autocast = step_time(cfg, compiled=bool(cfg.compile))
     train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
     val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
@@ -158,14 +158,17 @@ def section_eval(cfg):
         parts["whole validation split"] = lambda: train.evaluate(model, ev.val_full, ev.val_full_windows, *args)
     times = {name: timed(f, cfg.device, reps=3, warmup=1) for name, f in parts.items()}
     n_evals = cfg.max_iters // cfg.eval_interval + 1 + (cfg.max_iters % cfg.eval_interval > 0)
-    per_run = {name: t * (2 if name == "whole validation split" else n_evals) for name, t in times.items()}
+    # the whole split is scored once at the last step, and once more on best.pt when the best is earlier
+    per_run = {name: t * (1 if name == "whole validation split" else n_evals) for name, t in times.items()}
     run = cfg.max_iters * t_step + sum(per_run.values())
+    again = times.get("whole validation split", 0.0)
     print(f"## eval: {n_evals} evaluations in a run of {cfg.max_iters} steps of {t_step * 1000:.0f} ms, "
           f"as shares of the run")
     for name, t in times.items():
         print(f"  {name:24s} {t * 1000:8.0f} ms each, x{per_run[name] / t:.0f}  {per_run[name] / run:6.2%}")
-    print(f"  evaluation: {(run - cfg.max_iters * t_step) / run:.2%} of the run's time, "
-          f"the probes {per_run['probes'] / run:.2%}")
+    print(f"  evaluation: {(run - cfg.max_iters * t_step) / run:.2%} of the run's time "
+          f"({(run + again - cfg.max_iters * t_step) / (run + again):.2%} when the best checkpoint is not the last "
+          f"step), the probes {per_run['probes'] / run:.2%}")
 
 
 def section_loop(cfg):
