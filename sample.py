@@ -2,6 +2,7 @@
 Sample text from a trained model.
 
     python sample.py --out_dir=out/micro/dyt_micro_8k_s1337 --start="ROMEO:" --num_samples=3 --max_new_tokens=200
+    python sample.py --out_dir=out/micro/vanilla_micro_8k_s1337 --ckpt=best.pt   # before it memorised
 
 Decodes with the tokenizer the model was trained with (bytes or GPT-2 BPE), recorded in its checkpoint.
 --start may also be FILE:path to read the prompt from a file.
@@ -20,7 +21,8 @@ from prepare_data import Tokenizer
 from train import check_device
 
 DEFAULTS = {
-    "out_dir": "out",          # the run folder holding ckpt.pt
+    "out_dir": "out",          # the run folder
+    "ckpt": "ckpt.pt",         # its last evaluated step, or best.pt: the lowest validation loss
     "start": "\n",             # the prompt
     "num_samples": 3,
     "max_new_tokens": 200,
@@ -37,7 +39,7 @@ def main(argv):
     if cfg.num_samples < 1 or cfg.max_new_tokens < 0 or (cfg.top_k is not None and cfg.top_k < 1):
         raise ConfigError(f"num_samples={cfg.num_samples}, max_new_tokens={cfg.max_new_tokens}, top_k={cfg.top_k}: "
                           f"use num_samples >= 1, max_new_tokens >= 0 and top_k >= 1 (or None)")
-    ckpt = load_checkpoint(os.path.join(cfg.out_dir, "ckpt.pt"), hint="point out_dir at a run folder written by train.py")
+    ckpt = load_checkpoint(os.path.join(cfg.out_dir, cfg.ckpt), hint="point out_dir at a run folder written by train.py")
     model = build_model(model_config(ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)

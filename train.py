@@ -287,7 +287,8 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
             f.write(json.dumps(row) + "\n")
         if cfg.val_tokens and val_loss < run.best_val_loss:  # strictly: the first of equal losses stays
             run.best_val_loss = val_loss
-            atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "iter": it}, run.best_path)
+            atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "meta": run.meta, "iter": it},
+                        run.best_path)
         atomic_save({"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
                      "config": vars(cfg), "meta": run.meta, "iter": it, "elapsed_s": row["elapsed_s"],
                      "train_time_s": train_time_s, "rng": rng}, run.ckpt_path)

@@ -58,6 +58,7 @@ ROWS = [
     (T + ["--out_dir={W}/foreign", "--init_from=resume"], "not a checkpoint of this repo's train.py"),
     # sample.py
     (["sample.py", "--out_dir={W}/fresh"], "there is no checkpoint at {W}/fresh/ckpt.pt"),
+    (["sample.py", "--out_dir={run}", "--ckpt=nope.pt"], "there is no checkpoint at {run}/nope.pt"),
     (["sample.py", "--out_dir={W}/corrupt"], "is corrupt or truncated"),
     (["sample.py", "--out_dir={W}/foreign"], "not a checkpoint of this repo's train.py"),
     (["sample.py", "--out_dir={run}", "--start=FILE:{W}/nope.txt"], "prompt file {W}/nope.txt not found"),

@@ -46,6 +46,10 @@ def test_the_best_checkpoint_is_chosen_on_the_prefix_and_scored_on_the_whole_spl
     best = summary["best_iter"]
     assert 10 < best < 80 and summary["best_val_loss"] == min(r["val_loss"] for r in log)
     assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["iter"] == best
+    # sample.py reads it: other weights, other text from the same seed
+    texts = [run("sample.py", f"--out_dir={tmp_path / 'run'}", f"--ckpt={name}", "--num_samples=1").stdout
+             for name in ("best.pt", "ckpt.pt")]
+    assert texts[0] != texts[1] and all(len(t) > 100 for t in texts)
     # best.pt scored on the whole split is what a run stopped at that step scores there, to the bit
     train(data_dir, tmp_path / "stopped", f"--max_iters={best}", *common)
     stopped = json.loads((tmp_path / "stopped" / "summary.json").read_text())
