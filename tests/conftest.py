@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from forkrun import run_script
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 # where prepare_data.py's download lands, or where this project's CI keeps a copy
@@ -61,11 +63,15 @@ TINY = ["--n_layer=2", "--n_head=2", "--n_embd=32", "--block_size=32", "--batch_
 
 
 def run(script, *args, expect_ok=True, torchrun=None, timeout=600):
-    """Run a repo script (python or torchrun) in the repo; returns the CompletedProcess."""
-    cmd = ([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}"]
-           if torchrun else [sys.executable]) + [script, *map(str, args)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"} if torchrun else os.environ
-    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    """Run a repo script (as `python script` or under torchrun) in the repo; returns the CompletedProcess."""
+    args = [str(a) for a in args]
+    if torchrun:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}", script, *args]
+        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    else:
+        p = run_script(script, args, REPO, timeout)
+        cmd = p.args
     if expect_ok and p.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
     return p
