@@ -33,9 +33,11 @@ def _main(script, args, cwd, env, out_path, err_path):
         runpy.run_path(script, run_name="__main__")
         code = 0
     except SystemExit as e:  # as the interpreter exits: None is 0, a message goes to stderr with 1
-        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
-        if not isinstance(e.code, (int, type(None))):
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or 0
+        else:
             print(e.code, file=sys.stderr)
+            code = 1
     except BaseException:
         traceback.print_exc()
         code = 1
