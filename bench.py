@@ -37,7 +37,7 @@ from memory import gpu_peak, vocab_size
 from checkpoint import atomic_save
 from data import load_tokens
 from model import build_model, model_config
-from probes import learned_scalars, probe_attention, probe_effective_rank, probe_norms
+from probes import learned_scalars, probe_attention, probe_norms_and_rank
 
 BENCH_DEFAULTS = {"sections": "step,norms,eval,loop", "steps": 20}
 
@@ -142,10 +142,9 @@ def section_eval(cfg):
     optimizer = train.make_optimizer(model, cfg, fused=False)
 
     def probes():
-        probe_norms(model, ev.probe_x, autocast)
+        probe_norms_and_rank(model, ev.probe_x, autocast)
         learned_scalars(model)
         probe_attention(model, ev.attn_x, autocast)
-        probe_effective_rank(model, ev.probe_x, autocast)
 
     def checkpoint():
         with tempfile.TemporaryDirectory() as folder:

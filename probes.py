@@ -106,18 +106,6 @@ def forward_with_hooks(model, x, autocast, hooks):
         model.train(was_training)
 
 
-@torch.no_grad()
-def probe_norms(model, x, autocast):
-    """Norm statistics of one forward pass over the windows x (B, T): a dict for log.jsonl."""
-    stats = NormStats()
-    forward_with_hooks(model, x, autocast, norm_hooks(model, stats))
-    out = {"saturation": stats.pooled_saturation()}
-    if stats.saturation():
-        out["saturation_layers"] = stats.saturation()
-    out["norm_std"] = stats.std()
-    return out
-
-
 def _value(p):
     """A scalar parameter's value; under FSDP it is a sharded DTensor, gathered first (all ranks call this)."""
     return (p.full_tensor() if hasattr(p, "full_tensor") else p).item()
@@ -145,16 +133,23 @@ def effective_rank(a):
 
 
 @torch.no_grad()
-def probe_effective_rank(model, x, autocast):
-    """The effective rank of each block's output (the residual stream), tokens x channels, over the windows x."""
-    ranks = {}
+def probe_norms_and_rank(model, x, autocast):
+    """From one forward pass over the windows x (B, T), a dict for log.jsonl: what every norm sees
+    (saturation, pooled and per layer; the std of its input) and the effective rank of each block's
+    output (the residual stream), tokens x channels. Hooks only read, so the pass is the model's own."""
+    stats, ranks = NormStats(), {}
 
     def measure(name):
         return lambda module, args, out: ranks.__setitem__(name, effective_rank(out.flatten(0, 1)))
 
-    forward_with_hooks(model, x, autocast, [block.register_forward_hook(measure(f"h.{i}"))
-                                            for i, block in enumerate(model.h)])
-    return {"effective_rank": ranks}
+    rank_hooks = [block.register_forward_hook(measure(f"h.{i}")) for i, block in enumerate(model.h)]
+    forward_with_hooks(model, x, autocast, norm_hooks(model, stats) + rank_hooks)
+    out = {"saturation": stats.pooled_saturation()}
+    if stats.saturation():
+        out["saturation_layers"] = stats.saturation()
+    out["norm_std"] = stats.std()
+    out["effective_rank"] = ranks
+    return out
 
 
 # -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from checkpoint import (RunError, atomic_save, diverged, full_state, load_checkp
 from configurator import ConfigError, changes, configure, run_cli
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
 from model import build_model, model_config
-from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_effective_rank, probe_norms
+from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
 
 # -----------------------------------------------------------------------------
 # defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
@@ -271,10 +271,9 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         row["val_loss_full"] = val_loss
     elif it == cfg.max_iters:
         row["val_loss_full"] = evaluate(model, ev.val_full, ev.val_full_windows, *args)
-    row.update(probe_norms(model, ev.probe_x, run.autocast))
+    row.update(probe_norms_and_rank(model, ev.probe_x, run.autocast))
     row.update(learned_scalars(model))
     row.update(probe_attention(model, ev.attn_x, run.autocast))
-    row.update(probe_effective_rank(model, ev.probe_x, run.autocast))
     row["elapsed_s"] = round(elapsed_s(), 3)
     # every process's random state (dropout), so a resumed run draws what this one would have
     rng = [rng_state(run.device_type)] * run.world

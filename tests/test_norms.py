@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from dyt import NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm
-from probes import effective_rank, watch_norms
+from model import ModelConfig, build_model
+from probes import effective_rank, probe_norms_and_rank, watch_norms
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -110,6 +111,31 @@ def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
     assert 0 < pooled < 1
     assert stats.std()["0"] == pytest.approx(x.double().std(unbiased=False).item(), rel=1e-9)
     assert set(stats.std()) == {"0", "2", "3"}  # RMSNorm's input std is watched; it does not saturate
+
+
+def test_one_probe_pass_reports_what_each_measurement_sees_alone():
+    # the norm statistics and the effective ranks share one forward pass over the probe windows:
+    # each must equal the measurement taken on its own, and the model's output must not move
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, norm="dyt",
+                                    alpha_init=40.0))  # large enough that some elements saturate
+    x = torch.randint(0, 32, (3, 8))
+    before = model(x)[0]
+    probed = probe_norms_and_rank(model, x, torch.autocast("cpu", enabled=False))
+    assert torch.equal(model(x)[0], before)
+    with torch.no_grad(), watch_norms(model) as stats:
+        model.eval()
+        model(x)
+    assert probed["norm_std"] == stats.std() and probed["saturation_layers"] == stats.saturation()
+    assert probed["saturation"] == stats.pooled_saturation() and 0 < probed["saturation"] < 1
+    outputs = []
+    hooks = [b.register_forward_hook(lambda m, a, out: outputs.append(out.flatten(0, 1))) for b in model.h]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    assert probed["effective_rank"] == {f"h.{i}": effective_rank(o) for i, o in enumerate(outputs)}
+    assert all(1 < r < 16 for r in probed["effective_rank"].values())
 
 
 def test_the_dyt_llm_recipe_takes_its_row_by_width():
