@@ -10,6 +10,7 @@ enough to resume exactly), best.pt (the weights with the lowest validation loss 
 validation loss is a prefix: see val_tokens) and, when it finishes, summary.json.
 """
 
+import gc
 import json
 import math
 import os
@@ -431,6 +432,12 @@ def train(cfg):
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "
               f"best {summary['best_val_loss']:.4f} at step {summary['best_iter']}")
     if dist.is_initialized():
+        # DDP's reducer holds the process group: freed after destroy_process_group, it would destroy
+        # the group itself, holding the GIL while gloo's worker threads may still need it to free a
+        # finished collective's tensors (a hang seen at exit). Freed first, the group is destroyed by
+        # destroy_process_group, which releases the GIL.
+        del model
+        gc.collect()
         dist.destroy_process_group()
 
 
