@@ -7,7 +7,7 @@ import torch
 
 from dyt import NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm
 from model import ModelConfig, build_model
-from probes import effective_rank, probe_norms_and_rank, watch_norms
+from probes import effective_rank, forward_with_hooks, probe_norms_and_rank, watch_norms
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -129,11 +129,9 @@ def test_one_probe_pass_reports_what_each_measurement_sees_alone():
     assert probed["norm_std"] == stats.std() and probed["saturation_layers"] == stats.saturation()
     assert probed["saturation"] == stats.pooled_saturation() and 0 < probed["saturation"] < 1
     outputs = []
-    hooks = [b.register_forward_hook(lambda m, a, out: outputs.append(out.flatten(0, 1))) for b in model.h]
     with torch.no_grad():
-        model(x)
-    for h in hooks:
-        h.remove()
+        forward_with_hooks(model, x, torch.autocast("cpu", enabled=False),
+                           [b.register_forward_hook(lambda m, a, out: outputs.append(out.flatten(0, 1))) for b in model.h])
     assert probed["effective_rank"] == {f"h.{i}": effective_rank(o) for i, o in enumerate(outputs)}
     assert all(1 < r < 16 for r in probed["effective_rank"].values())
 
