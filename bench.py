@@ -31,15 +31,20 @@ from types import SimpleNamespace
 import torch
 
 import train
-from configurator import ConfigError, configure, run_cli
+from checkpoint import atomic_save
+from cli import ConfigError, comments, run_cli
+from configurator import configure, read_settings
+from data import load_tokens
 from dyt import make_norm
 from memory import gpu_peak, vocab_size
-from checkpoint import atomic_save
-from data import load_tokens
-from model import build_model, model_config
+from model import build_model
 from probes import learned_scalars, probe_attention, probe_norms_and_rank
+from settings import help_settings, model_config, resolve_system
 
-BENCH_DEFAULTS = {"sections": "step,norms,eval,loop", "steps": 20}
+BENCH_DEFAULTS = {
+    "sections": "step,norms,eval,loop",  # the sections to run, comma-separated (jobs too, on request)
+    "steps": 20,                         # timed steps per measurement (after 3 untimed ones)
+}
 
 
 def sync(device):
@@ -121,7 +126,7 @@ def section_norms(cfg):
         for compiled in (False, True):
             times = []
             for kind, opts in variants:
-                norm = make_norm(kind, width, alpha_init=cfg.alpha_init).to(cfg.device)
+                norm = make_norm(kind, width).to(cfg.device)  # each with its own alpha_0 and eps
                 if "frozen" in opts:
                     getattr(norm, opts["frozen"]).requires_grad_(False)
                 f = torch.compile(norm) if compiled else norm
@@ -199,11 +204,12 @@ def section_jobs(cfg):
 
 
 def main(argv):
-    cfg = SimpleNamespace(**configure({**train.DEFAULTS, **BENCH_DEFAULTS}, argv))
+    own = [a for a in argv if a.partition("=")[0][2:] in BENCH_DEFAULTS]
+    cfg = SimpleNamespace(**read_settings([a for a in argv if a not in own])[0], **configure(BENCH_DEFAULTS, own))
     cfg.config_files = [a for a in argv if a.endswith(".py")]  # the jobs section sweeps them
     if cfg.steps < 1:
         raise ConfigError(f"steps={cfg.steps}: time at least one step")
-    train.resolve_system(cfg)
+    resolve_system(cfg)
     if cfg.gradient_accumulation_steps != 1:
         print("(the step section times one micro-batch; train.py accumulates "
               f"{cfg.gradient_accumulation_steps} of them per step)")
@@ -216,4 +222,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:], also=(ValueError,))
+    notes = comments(__file__)
+    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__,
+            settings=[(k, v, notes[k]) for k, v in BENCH_DEFAULTS.items()] + help_settings())

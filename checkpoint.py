@@ -1,24 +1,28 @@
 """
 What a run keeps on disk, and how it gets there safely.
 
-out_dir holds log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state) and, once the
-run is finished, summary.json (or diverged.json if its loss became NaN). Every file is written to a
-temporary name and renamed, so a kill at any moment leaves the previous version whole. Checkpoints
+out_dir holds settings.json (the run's resolved settings), log.jsonl (one line per evaluation),
+ckpt.pt (the latest evaluated state) and, once the run is finished, summary.json (or diverged.json if
+its loss became NaN). Every file is written to a temporary name and renamed, so a kill, or a disk that
+fills, at any moment leaves the previous version whole; a write that fails is one line naming the file. Checkpoints
 hold whole tensors keyed by parameter name whether the model was plain, under DDP or sharded by
 FSDP, so any of them resumes under any other, and sample.py reads them in one process.
 """
 
 import atexit
+import errno
 import json
 import os
 import socket
 from contextlib import contextmanager
 
 import torch
-from configurator import ConfigError, UserError
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
                                                      get_optimizer_state_dict, set_model_state_dict,
                                                      set_optimizer_state_dict)
+
+from cli import ConfigError, UserError, WriteError
+from settings import differences, say_differences
 
 
 class RunError(UserError):
@@ -29,15 +33,34 @@ def rng_state(device_type):
     return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
 
 
+NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a full disk, a file-size limit, a quota
+
+
+def cannot_write(path, error):
+    """The one line for a file that could not be written (a full disk, a file-size limit, permissions)."""
+    why = getattr(error, "strerror", None) or str(error).splitlines()[0]
+    return WriteError(f"could not write {path} ({why}): the previous version of it, if any, is intact; make room "
+                      f"(or fix the folder) and run the same command again (a run resumes with --init_from=resume)")
+
+
 @contextmanager
 def atomic_open(path, mode="w"):
     """open(path, mode) for writing, through path + '.tmp' renamed at the end: a reader sees the old
-    file or the new one, never half of one. On an error the temporary file is removed."""
+    file or the new one, never half of one. On an error the temporary file is removed, and an OSError
+    (no space, a size limit) becomes a WriteError naming the file."""
     tmp = path + ".tmp"
     try:
-        with open(tmp, mode) as f:
+        f = open(tmp, mode)
+    except OSError as e:  # a missing or read-only folder, no permission
+        raise cannot_write(path, e) from None
+    try:
+        with f:
             yield f
         os.replace(tmp, path)
+    except OSError as e:
+        if e.errno in NO_ROOM:  # other OSErrors of the body (a download that failed) are the caller's
+            raise cannot_write(path, e) from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -50,7 +73,19 @@ def atomic_save(obj, path, text=False):
             json.dump(obj, f, indent=2)
             f.write("\n")
         else:
-            torch.save(obj, f)
+            try:
+                torch.save(obj, f)
+            except RuntimeError as e:  # torch's zip writer reports a failed write (errno 27, 28) as its own error
+                raise cannot_write(path, e) from None
+
+
+def append_line(path, row):
+    """One JSON line at the end of a log; a line cut by a failed write is skipped by read_log."""
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+    except OSError as e:
+        raise cannot_write(path, e) from None
 
 
 def full_state(model, optimizer):
@@ -200,40 +235,68 @@ def release_lock(path):
         pass
 
 
-def start_or_resume(cfg, model, optimizer, model_args, rank, device_type, master):
-    """Start a run in cfg.out_dir from scratch, or resume it from its checkpoint (init_from), and leave
-    out_dir as of that point: the log cut back to the checkpoint, no stale summary or divergence mark.
-    Returns (first step, elapsed seconds, training seconds) so far."""
-    ckpt_path, log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
-    start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
+def read_settings_file(out_dir):
+    """The settings a run folder holds (settings.json, as train.py wrote it), or None."""
+    path = os.path.join(out_dir, "settings.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["settings"]
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        raise RunError(f"{path} is not a settings file train.py wrote: remove the folder, or start over with "
+                       f"--overwrite=True") from None
+
+
+def check_run_folder(cfg, master):
+    """Before anything is built: refuse a folder that is a file or that another process trains, a
+    finished run where a new one would start, and a resume whose settings differ from the run's in a
+    key that changes it (or that would shorten it). Returns the checkpoint to resume from, or None."""
     if os.path.exists(cfg.out_dir) and not os.path.isdir(cfg.out_dir):
         raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
     holder = lock_holder(cfg.out_dir) if master else None
     if holder:  # before anything else: what is in the folder is that process's business
         raise held(cfg.out_dir, holder)
-    if cfg.init_from == "resume":
-        ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
-        if ckpt["model_args"] != model_args:
-            changed = sorted(k for k in ckpt["model_args"] if ckpt["model_args"][k] != model_args.get(k))
-            raise RunError(f"cannot resume {ckpt_path}: the model differs from the checkpoint's in {', '.join(changed)}")
+    if cfg.init_from == "scratch":
+        if master:
+            check_out_dir(cfg)
+        return None
+    if cfg.init_from != "resume":
+        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
+    ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
+    ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
+    stored = read_settings_file(cfg.out_dir) or ckpt.get("config", {})  # an older train.py kept them in ckpt.pt
+    diffs = differences(stored, vars(cfg))
+    if diffs:
+        raise RunError(f"cannot resume {cfg.out_dir}: its run was trained with other settings: {say_differences(diffs)}; "
+                       f"choose another out_dir, or start over with --init_from=scratch --overwrite=True")
+    if cfg.max_iters < ckpt["iter"]:
+        raise RunError(f"cannot resume {cfg.out_dir} to max_iters={cfg.max_iters}: its checkpoint is at step "
+                       f"{ckpt['iter']}, and a run is continued, not shortened")
+    return ckpt
+
+
+def start_or_resume(cfg, ckpt, changes, model, optimizer, rank, device_type, master):
+    """Start a run in cfg.out_dir from scratch, or resume it from ckpt (check_run_folder's), and leave
+    out_dir as of that point: the settings asked for, the log cut back to the checkpoint, no stale
+    summary or divergence mark. Returns (first step, elapsed seconds, training seconds) so far."""
+    log_path = os.path.join(cfg.out_dir, "log.jsonl")
+    start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
+    if ckpt is not None:
         load_full_state(model, ckpt["model"], optimizer, ckpt["optimizer"])
         torch.set_rng_state(ckpt["rng"][rank]["cpu"])
         if device_type == "cuda":
             torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
         start_iter, elapsed_s, train_time_s = ckpt["iter"], ckpt["elapsed_s"], ckpt["train_time_s"]
         log_rows = read_log(log_path, start_iter)
-    elif cfg.init_from == "scratch":
-        if master:
-            check_out_dir(cfg)
-    else:
-        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
     if master:
         # one writer per folder; released however this process ends but by a kill, whose lock the next run sees is stale
         atexit.register(release_lock, take_lock(cfg.out_dir))
-        stale = ("summary.json", "diverged.json") + (() if cfg.init_from == "resume" else ("ckpt.pt", "best.pt"))
+        stale = ("summary.json", "diverged.json") + (() if ckpt is not None else ("ckpt.pt", "best.pt"))
         for name in stale:
             if os.path.exists(os.path.join(cfg.out_dir, name)):
                 os.remove(os.path.join(cfg.out_dir, name))
+        atomic_save({"settings": vars(cfg), "changes": changes}, os.path.join(cfg.out_dir, "settings.json"), text=True)
         with atomic_open(log_path) as f:  # the log as of the checkpoint
             f.writelines(json.dumps(r) + "\n" for r in log_rows)
     return start_iter, elapsed_s, train_time_s

@@ -1,13 +1,16 @@
 """
-nanoGPT's configurator, as a function that refuses what it does not understand.
+nanoGPT's configurator, as a function that refuses what it does not understand; and a run's settings.
 
     python train.py config/dyt_64m_1m.py --batch_size=32 --compile=False
-    python configurator.py config/dyt_64m_1m.py      # the values that differ from train.py's defaults, and their files
+    python configurator.py config/dyt_64m_1m.py      # everything the config sets, where from, and what the run resolves
 
 Each argument is either a config file (plain Python assignments, run in order) or --key=value.
-Every key must already exist among the defaults; its value must have the default's type (an int
-may stand for a float; a default of None takes any plain value). A mistake raises ConfigError
-naming the key and the closest valid ones.
+Every key must already exist among the defaults (settings.py); its value must have the default's
+type (an int may stand for a float; a default of None takes any plain value). A mistake raises
+ConfigError naming the key and the closest valid ones.
+
+A run's label (method) and folder (out_dir) follow from its settings when a config leaves them to
+None: see read_settings.
 """
 
 import ast
@@ -16,27 +19,12 @@ import os
 import sys
 import traceback
 
+from cli import ConfigError, run_cli
+from settings import (DEFAULTS, FLOATS, LABEL_KEYS, RUN_KEYS, claimed_norm, default_out_dir, help_settings,
+                      model_config, norm_label)
+
 PLAIN_TYPES = (bool, int, float, str, type(None))
-
-
-class UserError(ValueError):
-    """A mistake in what the user gave (a config, a path, a dataset, a run folder): every entry point
-    says it in one line on stderr and exits with code 2 (see run_cli)."""
-    exit_code = 2
-
-
-class ConfigError(UserError):
-    pass
-
-
-def run_cli(main, argv, also=()):
-    """Run an entry point's main(argv); a UserError (or one of `also`) becomes `error: ...` and exit 2
-    (or the error's own exit_code)."""
-    try:
-        return main(argv)
-    except (UserError, *also) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(getattr(e, "exit_code", 2))
+CLI = "the command line"
 
 
 def _a(word):
@@ -52,6 +40,8 @@ def _check(key, value, defaults, source):
     if key not in defaults:
         raise ConfigError(f"unknown config key {key!r} in {source}{_suggest(key, list(defaults))}")
     default = defaults[key]
+    if default is None and key in FLOATS and type(value) is int:
+        return float(value)
     if default is None or value is None:
         if not isinstance(value, PLAIN_TYPES):
             raise ConfigError(f"{key} in {source} must be a bool, int, float or string, not {type(value).__name__}")
@@ -117,6 +107,9 @@ def read_config_file(path, origins=None):
     except Exception as e:  # a config file is Python, so anything can go wrong in it: say where and what
         message = e.msg if isinstance(e, SyntaxError) else f"{type(e).__name__}: {e}"
         raise ConfigError(f"{_where(e, path)}: {message}") from None
+    if "GRID" in namespace:
+        raise ConfigError(f"{path} is the table make_configs.py writes the configs from, not a config: "
+                          f"give one of the files it makes (config/*_*.py, config/micro/*.py, ...)")
     return {k: v for k, v in namespace.items()
             if not k.startswith("_") and not callable(v) and type(v).__name__ != "module"}
 
@@ -131,8 +124,8 @@ def configure(defaults, args, sources=None):
             key, sep, text = arg[2:].partition("=")
             if not sep:
                 raise ConfigError(f"argument {arg!r} should be --key=value")
-            config[key] = _check(key, _parse_value(text), defaults, "the command line")
-            sources[key] = "the command line"
+            config[key] = _check(key, _parse_value(text), defaults, CLI)
+            sources[key] = CLI
         elif arg.endswith(".py"):
             origins = {}
             for key, value in read_config_file(arg, origins).items():
@@ -143,16 +136,99 @@ def configure(defaults, args, sources=None):
     return config
 
 
-def changes(config, defaults, sources):
-    """'key = value   (where it was set)' for every value that differs from its default."""
-    return [f"{key} = {value!r}".ljust(40) + f"  ({sources.get(key, '?')})"
-            for key, value in config.items() if value != defaults.get(key)]
+# -----------------------------------------------------------------------------
+# A run's settings
+
+def method_of(cfg, sources):
+    """The run's arm, as report.py compares it: the method a config (or --method) names, else its
+    norm's label. A named method that is a label of another norm (method 'dyt' with norm 'softsign'),
+    or one a config names while the command line changes the norm, is an error: the run would be
+    pooled with another norm's runs."""
+    from dyt import NORMS  # torch: the config view prints what a config sets before it gets here
+    own, named = norm_label(cfg["norm"], cfg["arch"]), cfg["method"]
+    if named is None:
+        return own
+    where = sources.get("method", CLI)
+    if where != CLI and sources.get("norm") == CLI:
+        raise ConfigError(f"{where} names the method {named!r}, and --norm={cfg['norm']} makes the run another norm's: "
+                          f"label it with --method=NAME too")
+    claimed = claimed_norm(named, [*NORMS, "vanilla"])
+    claimed = norm_label(claimed, cfg["arch"]) if claimed in NORMS else claimed
+    if claimed not in (None, own):
+        raise ConfigError(f"method {named!r} ({where}) is a label of {claimed!r}, but the run's norm is {cfg['norm']!r} "
+                          f"({own!r}): name the method after its norm, or leave it unset to follow the norm")
+    return named
+
+
+def read_settings(argv):
+    """A run's settings from config files and --key=value arguments, in the order given, with method and
+    out_dir filled in when left to None: (settings, sources, changes). sources says where each value set
+    came from (a file, the command line, or what it follows from); changes are the command line's
+    overrides that change the run (not RUN_KEYS, LABEL_KEYS or the seed), as (key, value) in the order
+    given: they name the run's folder (settings.name_suffix) and report.py tells its runs apart by them."""
+    sources = {}
+    cfg = configure(DEFAULTS, argv, sources)
+    files = [a for a in argv if not a.startswith("--")]
+    from_files = configure(DEFAULTS, files)
+    given = list(dict.fromkeys(a[2:].partition("=")[0] for a in argv if a.startswith("--")))
+    changes = [(k, cfg[k]) for k in given
+               if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]]
+    cfg["method"] = method_of(cfg, sources)
+    sources.setdefault("method", "its norm's label")
+    if cfg["out_dir"] is None:
+        seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
+        cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])
+        sources["out_dir"] = "the config's path" + (" and the overrides" if changes or seed_given else "")
+    return cfg, sources, changes
+
+
+def setting_lines(cfg, sources):
+    """'  key = value   (where from)' for every value a file or the command line set, or the run derived;
+    '=' marks a value equal to its default."""
+    return [f"{'=' if cfg[k] == DEFAULTS.get(k) else ' '} {k} = {cfg[k]!r}".ljust(44) + f"  {sources[k]}"
+            for k in cfg if k in sources]
+
+
+def resolved_lines(cfg):
+    """What a run of these settings decides when it starts, on this machine: the vocabulary (from the
+    prepared dataset), the model's size, device, dtype and compile."""
+    from types import SimpleNamespace
+
+    import data
+    from settings import resolve_system
+    out, run = [], SimpleNamespace(**cfg)
+    if run.vocab_size is None:
+        try:
+            run.vocab_size = data.padded_vocab(data.load_meta(run.data_dir, run.dataset))
+            out.append(f"  vocab_size = {run.vocab_size}".ljust(44) + f"  {run.dataset}'s vocabulary, padded to 64")
+        except data.DataError as e:
+            out.append(f"  vocab_size: the dataset's, once prepared ({e})")
+    if run.vocab_size is not None:
+        import torch
+
+        from model import build_model
+        with torch.device("meta"):
+            n = build_model(model_config(run)).num_params()
+        out.append(f"  (the model: {n / 1e6:.2f}M parameters, tied embedding once, no position table)")
+    system = [k for k in ("device", "dtype", "compile") if cfg[k] is None]
+    resolve_system(run)
+    out += [f"  {k} = {getattr(run, k)!r}".ljust(44) + "  this machine" for k in system]
+    return out
+
+
+def show(argv):
+    """The config view: everything the arguments set and where from, then what the run resolves."""
+    sources = {}
+    cfg = configure(DEFAULTS, argv, sources)
+    set_here = set(sources)
+    print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):")
+    print("\n".join(setting_lines(cfg, sources)), flush=True)
+    cfg, sources, _ = read_settings(argv)
+    derived = {k: cfg[k] for k in ("method", "out_dir") if k not in set_here}
+    print("what the run resolves:")
+    print("\n".join(setting_lines(derived, sources) + resolved_lines(cfg)))
+    print(f"({sum(k not in sources for k in cfg)} other settings keep their defaults: python train.py --help)")
 
 
 if __name__ == "__main__":
-    # python configurator.py config/x.py [--key=value ...]: what a run of it would change, and where from
-    import train
-    def show(argv):
-        sources = {}
-        print("\n".join(changes(configure(train.DEFAULTS, argv, sources), train.DEFAULTS, sources)))
-    run_cli(show, sys.argv[1:])
+    run_cli(show, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=help_settings())

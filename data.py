@@ -18,7 +18,7 @@ import os
 import numpy as np
 import torch
 
-from configurator import UserError
+from cli import UserError
 
 
 class DataError(UserError):

@@ -8,9 +8,9 @@ with erf and a learnable shift: weight * erf(alpha * x + s) (+ bias). HardTanhNo
 paper's control (arXiv 2604.23434): the same squash with a hard clip and no alpha. LayerNorm and
 RMSNorm are the usual baselines; "identity" removes the norm altogether.
 
-A new norm is one class and one entry in NORMS. A squashing norm says what its squash sees
-(`squash_input`) and where the squash is flat (`saturation_threshold`); the probes, the model's
-choices, its error message and the tests all read the registry.
+A new norm is one class and one entry in NORMS. A squashing norm derives from SquashingNorm and says
+what it squashes with, where the squash is flat and its alpha_0; the probes, the model's choices,
+its error messages and the tests all read the registry.
 """
 
 import inspect
@@ -20,60 +20,89 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# where tanh is flat enough to count as saturated, the regime paper's |alpha x| > 2: tanh'(2) = 0.07,
+# the squash passes under 7% of the gradient there. Other squashes saturate where they are as flat.
+FLAT = 1 - math.tanh(2.0) ** 2
 
-class DyT(nn.Module):
-    # |alpha x| > 2 is the regime paper's saturation: tanh'(2) = 0.07, the squash passes under 7% of the gradient
-    saturation_threshold = 2.0
 
-    def __init__(self, dim, alpha_init, bias=False):
+class SquashingNorm(nn.Module):
+    """weight * squash(s(x)) (+ bias), s(x) = alpha * x: a norm replaced by an elementwise squash.
+
+    What a subclass says, once, and what the probes read (probes.py):
+      squash(u)              the function, flat for large |u|;
+      saturation_threshold   |s(x)| past which the squash is as flat as tanh past 2 (its derivative at
+                             most FLAT of its slope at 0): the fraction past it is the run's saturation;
+      alpha_default          alpha_0 when a config gives none (alpha_init = None); None for a squash with
+                             no learnable scalar (HardTanh), whose __init__ then takes no alpha_init;
+      scalars                any other learnable scalar and its initial value (Derf's shift), which
+                             squash_input then uses.
+    alpha is one learnable scalar per layer, weight one gain per channel, bias one per channel when the
+    model has biases; the probes log every scalar (probes.learned_scalars).
+    """
+    saturation_threshold = None
+    alpha_default = None
+    scalars = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not isinstance(cls.saturation_threshold, (int, float)) or cls.saturation_threshold <= 0:
+            raise TypeError(f"{cls.__name__} must say where its squash saturates: saturation_threshold = a positive "
+                            f"number, the |s(x)| past which its derivative is at most {FLAT:.3f} of its slope at 0")
+        if cls.squash is SquashingNorm.squash:
+            raise TypeError(f"{cls.__name__} must say what it squashes with: def squash(self, u): ...")
+
+    def __init__(self, dim, alpha_init=None, bias=False):
         super().__init__()
-        self.alpha = nn.Parameter(torch.full((1,), float(alpha_init)))
+        alpha = self.alpha_default if alpha_init is None else alpha_init
+        self.alpha = nn.Parameter(torch.full((1,), float(alpha))) if alpha is not None else None
+        for name, value in self.scalars.items():
+            setattr(self, name, nn.Parameter(torch.full((1,), float(value))))
         self.weight = nn.Parameter(torch.ones(dim))
         self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
 
-    def forward(self, x):
-        y = self.weight * torch.tanh(self.alpha * x)
-        return y + self.bias if self.bias is not None else y
+    def squash(self, u):
+        raise NotImplementedError
 
     def squash_input(self, x):
-        """What the squash sees: saturation is measured on this."""
-        return self.alpha * x
-
-
-class Derf(nn.Module):
-    """Its authors initialise alpha at 0.5 and the shift s at 0 (their language-model code); the model
-    passes alpha_init from its config, so a Derf config sets alpha_init = 0.5."""
-
-    # where erf is as flat as tanh is at DyT's threshold: erf'(u) / erf'(0) = exp(-u^2) = tanh'(2)
-    saturation_threshold = math.sqrt(-math.log(1 - math.tanh(2.0) ** 2))
-
-    def __init__(self, dim, alpha_init, bias=False):
-        super().__init__()
-        self.alpha = nn.Parameter(torch.full((1,), float(alpha_init)))
-        self.shift = nn.Parameter(torch.zeros(1))
-        self.weight = nn.Parameter(torch.ones(dim))
-        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+        """What the squash sees, s(x): saturation is measured on this."""
+        return x if self.alpha is None else self.alpha * x
 
     def forward(self, x):
-        y = self.weight * torch.erf(self.squash_input(x))
+        y = self.weight * self.squash(self.squash_input(x))
         return y + self.bias if self.bias is not None else y
+
+
+class DyT(SquashingNorm):
+    alpha_default = 2.0  # the DyT paper's default, and the regime paper's at every site
+    saturation_threshold = 2.0
+
+    def squash(self, u):
+        return torch.tanh(u)
+
+
+class Derf(SquashingNorm):
+    """Its authors initialise alpha at 0.5 and the shift s at 0 (their language-model code)."""
+    alpha_default = 0.5
+    # erf'(u) / erf'(0) = exp(-u^2) = FLAT
+    saturation_threshold = math.sqrt(-math.log(FLAT))
+    scalars = {"shift": 0.0}
+
+    def squash(self, u):
+        return torch.erf(u)
 
     def squash_input(self, x):
         return self.alpha * x + self.shift
 
 
-class HardTanhNorm(nn.Module):
+class HardTanhNorm(SquashingNorm):
+    """weight * clip(x, -1, 1): no alpha, as the regime paper's control has none."""
     saturation_threshold = 1.0  # the clip is flat past |x| = 1 and passes no gradient
 
-    def __init__(self, dim):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(dim))
+    def __init__(self, dim, bias=False):
+        super().__init__(dim, None, bias)
 
-    def forward(self, x):
-        return self.weight * x.clamp(-1.0, 1.0)
-
-    def squash_input(self, x):
-        return x
+    def squash(self, u):
+        return u.clamp(-1.0, 1.0)
 
 
 class LayerNorm(nn.Module):
@@ -106,20 +135,39 @@ class RMSNorm(nn.Module):
 class Identity(nn.Identity):
     """No norm at all: what the LN-free models of the entropic-overload study have inside their blocks."""
 
+    def __init__(self, dim):
+        super().__init__()
+
 
 # The registry: a norm's name in configs -> its class
 NORMS = {"layernorm": LayerNorm, "rmsnorm": RMSNorm, "dyt": DyT, "derf": Derf, "hardtanh": HardTanhNorm,
          "identity": Identity}
 
 
-def make_norm(kind, dim, **options):
-    """One norm of the given kind over `dim` channels. Each class takes the options it has (bias,
-    alpha_init, eps) and leaves the others: LayerNorm has no alpha, HardTanh no bias."""
+def takes(kind):
+    """The settings a norm's constructor takes besides its width: bias, eps, alpha_init."""
+    return [name for name in inspect.signature(NORMS[kind].__init__).parameters if name not in ("self", "dim")]
+
+
+def refused(kind, **options):
+    """The options that are set (not None) but that the norm does not take: each would do nothing."""
     if kind not in NORMS:
         raise ValueError(f"unknown norm {kind!r}: choose one of {', '.join(NORMS)}")
-    cls = NORMS[kind]
-    takes = inspect.signature(cls.__init__).parameters
-    return cls(dim, **{k: v for k, v in options.items() if k in takes and v is not None})
+    return [k for k, v in options.items() if v is not None and k not in takes(kind)]
+
+
+def make_norm(kind, dim, bias=False, **options):
+    """One norm of the given kind over `dim` channels. bias is the model's: a norm that has one takes it,
+    one that has none (RMSNorm, Identity) is built without. Every other option (eps, alpha_init) is
+    passed when set, and one the norm does not take is an error rather than a setting that does nothing."""
+    no = refused(kind, **options)
+    if no:
+        raise ValueError(f"norm {kind!r} does not take {', '.join(f'{k}={options[k]!r}' for k in no)} "
+                         f"(it takes {', '.join(takes(kind)) or 'no settings'}): leave it unset (None)")
+    given = {k: v for k, v in options.items() if v is not None}
+    if "bias" in takes(kind):
+        given["bias"] = bias
+    return NORMS[kind](dim, **given)
 
 
 # The DyT authors' alpha_0 for LLMs (attention norm, FFN norm, final norm) by model width, with a

@@ -19,39 +19,50 @@ def save(fig, path, dpi):
 
 
 def phase_diagram(grids, scales, budgets, arch, path):
-    """A heatmap of DyT's Δ% against vanilla per (scale, budget), one panel per (title, grid)."""
-    fig, axes = plt.subplots(1, len(grids), figsize=(4 + 2.2 * len(budgets), 1.5 + 0.8 * len(scales)), squeeze=False)
-    for ax, (title, grid) in zip(axes[0], grids):
-        lim = max(5.0, np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 5.0
-        ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    """A heatmap of each arm's Δ% against vanilla per (scale, budget): a row of panels per arm, one panel
+    per measure, every panel on the same colour scale; numbers in white on the darkest cells."""
+    arms = list(dict.fromkeys(arm for arm, _, _ in grids))
+    cols = len(grids) // len(arms)
+    fig, axes = plt.subplots(len(arms), cols, figsize=(4 + 2.2 * len(budgets) * cols / 2, 1.6 + 0.8 * len(scales) * len(arms)),
+                             squeeze=False)
+    values = np.concatenate([g[np.isfinite(g)] for _, _, g in grids]) if grids else np.zeros(0)
+    lim = max(5.0, float(np.abs(values).max())) if values.size else 5.0
+    for ax, (arm, title, grid) in zip(axes.flat, grids):
+        im = ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
         for i in range(len(scales)):
             for j in range(len(budgets)):
                 if np.isfinite(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:+.1f}%", ha="center", va="center", fontsize=10)
+                    ax.text(j, i, f"{grid[i, j]:+.1f}%", ha="center", va="center", fontsize=10,
+                            color="white" if abs(grid[i, j]) > 0.6 * lim else "black")
         ax.set_xticks(range(len(budgets)), budgets)
         ax.set_yticks(range(len(scales)), scales)
         ax.set_xlabel("training tokens")
         ax.set_ylabel("model size")
-        ax.set_title(f"{title}\nDyT vs vanilla, val loss Δ% (blue: DyT better)", fontsize=9)
+        ax.set_title(f"{title}\n{arm} vs vanilla, val loss Δ% (blue: {arm} better)", fontsize=9)
+    fig.colorbar(im, ax=axes, fraction=0.03, label="Δ% (the same scale in every panel)")
     fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
-    save(fig, path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
 
 
 def curves(cells, arch, path):
-    pairs = [(k, m) for k, m in cells.items() if k[0] == arch and (m.get("vanilla") or m.get("dyt"))]
+    """Per cell, every arm's validation (solid) and training (dotted) loss, the unigram losses in gray."""
+    pairs = [(k, m) for k, m in cells.items() if k[0] == arch]
+    labels = list(dict.fromkeys(label for _, m in pairs for label in m))
+    colors = {label: plt.cm.tab10(i % 10) for i, label in enumerate(labels)}
     cols = min(4, len(pairs))
     rows = (len(pairs) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
     for ax, ((_, scale, budget), methods) in zip(axes.flat, pairs):
-        for method, color in (("vanilla", "tab:blue"), ("dyt", "tab:orange")):
-            for r in methods.get(method, []):
+        for method, runs in methods.items():
+            for r in runs:
                 it = [row["iter"] for row in r["log"]]
-                ax.plot(it, [row["val_loss"] for row in r["log"]], color=color, lw=1, alpha=0.8,
-                        label=method if r is methods[method][0] else None)
-                ax.plot(it, [row["train_loss"] for row in r["log"]], color=color, lw=0.8, ls=":", alpha=0.6)
-                ax.plot(r["best_iter"], r["best_val_loss"], "*", color=color, ms=9)
-                ax.plot(it[-1], r["final_val_loss"], "s", color=color, ms=5)
-        unigram = next((r for m in ("vanilla", "dyt") for r in methods.get(m, []) if "unigram_val_loss" in r), None)
+                ax.plot(it, [row["val_loss"] for row in r["log"]], color=colors[method], lw=1, alpha=0.8,
+                        label=method if r is runs[0] else None)
+                ax.plot(it, [row["train_loss"] for row in r["log"]], color=colors[method], lw=0.8, ls=":", alpha=0.6)
+                ax.plot(r["best_iter"], r["best_val_loss"], "*", color=colors[method], ms=9)
+                ax.plot(it[-1], r["final_val_loss"], "s", color=colors[method], ms=5)
+        unigram = next((r for runs in methods.values() for r in runs if "unigram_val_loss" in r), None)
         if unigram:  # the floor a model sits on when it learned only token frequencies
             ax.axhline(unigram["unigram_val_loss"], color="gray", lw=1, label="unigram (val)")
             ax.axhline(unigram["unigram_train_loss"], color="gray", lw=1, ls=":")
@@ -67,16 +78,20 @@ def curves(cells, arch, path):
 
 
 def saturation_plot(rows, threshold, path):
+    """Each squashing arm's Δ% against its saturation, a cell a point (red: the arm helps), a marker per arm."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
+    markers = {arm: "osD^v<>p"[i % 8] for i, arm in enumerate(dict.fromkeys(r["arm"] for r in rows))}
     for r in rows:
-        ax.plot(r["sat_final"], r["delta"], "o", color="tab:red" if r["helps"] else "tab:gray")
+        color = "tab:red" if r["helps"] else "tab:gray"
+        ax.plot(r["sat_final"], r["delta"], markers[r["arm"]], color=color)
         if r["sat_500"] is not None:
-            ax.plot(r["sat_500"], r["delta"], "o", mfc="none", color="tab:red" if r["helps"] else "tab:gray")
-        ax.annotate(r["cell"], (r["sat_final"], r["delta"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.plot(r["sat_500"], r["delta"], markers[r["arm"]], mfc="none", color=color)
+        ax.annotate(f"{r['arm']} {r['cell']}" if len(markers) > 1 else r["cell"], (r["sat_final"], r["delta"]),
+                    fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.axvline(threshold, color="k", ls="--", lw=1, label=f"paper's threshold {threshold}")
     ax.axhline(0, color="k", lw=0.5)
-    ax.set_xlabel("DyT saturation, fraction of |αx| > 2 (filled: final, open: step 500)")
-    ax.set_ylabel("DyT vs vanilla val loss Δ% (final step)")
+    ax.set_xlabel("saturation, fraction past the squash's flat point (filled: final, open: step 500)")
+    ax.set_ylabel("arm vs vanilla val loss Δ% (final step)")
     ax.legend(fontsize=8)
     save(fig, path, dpi=110)
 
@@ -103,14 +118,14 @@ def alpha_plot(run, path):
 
 
 def rank_plot(pairs, path):
-    """The effective rank of each block's output at the final step, vanilla against DyT, a panel per cell."""
+    """The effective rank of each block's output at the final step, every arm of a cell in a panel."""
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3), squeeze=False)
     for ax, ((arch, scale, budget), methods) in zip(axes[0], pairs):
-        for method, color in (("vanilla", "tab:blue"), ("dyt", "tab:orange")):
-            for r in methods[method]:
+        for i, (method, runs) in enumerate(methods.items()):
+            for r in runs:
                 ranks = r["log"][-1]["effective_rank"]
-                ax.plot(range(len(ranks)), list(ranks.values()), "o-", color=color, ms=3,
-                        label=method if r is methods[method][0] else None)
+                ax.plot(range(len(ranks)), list(ranks.values()), "o-", color=plt.cm.tab10(i % 10), ms=3,
+                        label=method if r is runs[0] else None)
         ax.set(title=f"{arch} {scale} {budget}", xlabel="block", ylabel="effective rank")
         ax.legend(fontsize=7)
     fig.suptitle("effective rank of each block's output, final step", fontsize=10)

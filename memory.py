@@ -23,9 +23,11 @@ import sys
 
 import torch
 
-from configurator import ConfigError, configure, run_cli
+from cli import ConfigError, run_cli
+from configurator import read_settings
 from data import DataError, load_meta, padded_vocab
-from model import build_model, model_config
+from model import build_model
+from settings import model_config
 
 
 def vocab_size(cfg):
@@ -122,9 +124,8 @@ def main(argv):
     p.add_argument("--gpu_gb", type=positive(float), default=80.0, help="memory of one GPU, to say what fits")
     p.add_argument("--data_dir", default="data", help="where prepared datasets are, for their vocabulary")
     args = p.parse_args(argv)
-    import train
     layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
-    configs = [(path, configure(train.DEFAULTS, [path, f"--data_dir={args.data_dir}"])) for path in args.configs]
+    configs = [(path, read_settings([path, f"--data_dir={args.data_dir}"])[0]) for path in args.configs]
     print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
     for path, cfg in configs:
         cols = []

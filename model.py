@@ -9,51 +9,24 @@ can sit there.
 """
 
 import math
-from dataclasses import dataclass, fields
-from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dyt import make_norm
-
-
-@dataclass
-class ModelConfig:
-    arch: str = "gpt"             # "gpt" (GPT-2) or "llama"
-    block_size: int = 1024
-    vocab_size: int = 50304       # GPT-2's 50257 padded up to a multiple of 64 for efficiency
-    n_layer: int = 12
-    n_head: int = 12
-    n_kv_head: Optional[int] = None  # grouped-query attention; None = n_head (plain multi-head)
-    n_embd: int = 768
-    dropout: float = 0.0
-    bias: bool = True             # biases in Linear layers and norms (GPT-2 has them, Llama does not)
-    norm: str = "layernorm"       # a name in dyt.NORMS: layernorm | rmsnorm | dyt | derf | hardtanh | identity
-    norm_final: Optional[str] = None  # the final norm if it differs (LN-free models keep a final LayerNorm)
-    norm_eps: Optional[float] = None  # None = the norm's own (LayerNorm 1e-5, RMSNorm 1e-6); Llama uses 1e-5
-    alpha_init: float = 2.0       # DyT (and Derf) alpha_0 at every site unless overridden below
-    alpha_init_attn: Optional[float] = None   # the DyT paper tunes attention, FFN and final norms apart
-    alpha_init_ffn: Optional[float] = None
-    alpha_init_final: Optional[float] = None
-    embed_scale: bool = False     # learnable scalar on the embedding output, init sqrt(n_embd) (DyT's LLM recipe)
-    activation: str = "gelu"      # gelu (exact) | relu | swiglu | leaky_relu (a learnable slope per layer),
-                                  # leaky_relu_global (one learnable slope for the model), leaky_relu_fixed (0.01)
-    scaled_init: bool = True      # GPT-2's residual projections at std 0.02 / sqrt(2 n_layer); False = plain
-                                  # N(0, 0.02), as the entropic-overload paper's LayerNorm-free models use
-    rope: bool = True             # llama only: rotary positions; False leaves attention without positions
-    rope_theta: float = 10000.0
+from dyt import make_norm, refused
+from settings import ModelConfig, model_config  # noqa: F401 (the model's settings; model.ModelConfig for readers)
 
 
 ACTIVATIONS = ("gelu", "relu", "leaky_relu", "leaky_relu_global", "leaky_relu_fixed", "swiglu")
 
 
-def model_config(settings):
-    """The ModelConfig of a run's settings (a dict, or a namespace like train.py's config): the one
-    place a config becomes a model. Settings that are not model fields are left out."""
-    values = settings if isinstance(settings, dict) else vars(settings)
-    return ModelConfig(**{f.name: values[f.name] for f in fields(ModelConfig) if f.name in values})
+def site_norm(cfg, site):
+    """The norm at one of the three sites ('attn', 'ffn', 'final'): its kind and the settings it is given,
+    {option: (setting, value)} for its eps (norm_eps) and its alpha_0 (the site's own, else alpha_init)."""
+    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
+    alpha_key = f"alpha_init_{site}" if getattr(cfg, f"alpha_init_{site}") is not None else "alpha_init"
+    return kind, {"eps": ("norm_eps", cfg.norm_eps), "alpha_init": (alpha_key, getattr(cfg, alpha_key))}
 
 
 def check_config(cfg):
@@ -66,6 +39,12 @@ def check_config(cfg):
         raise ValueError(f"n_embd={cfg.n_embd} is not a multiple of n_head={cfg.n_head}")
     if cfg.n_head % (cfg.n_kv_head or cfg.n_head):
         raise ValueError(f"n_head={cfg.n_head} is not a multiple of n_kv_head={cfg.n_kv_head}")
+    for site in ("attn", "ffn", "final"):  # a setting the norm does not take would do nothing: say so
+        kind, options = site_norm(cfg, site)
+        for option in refused(kind, **{k: v for k, (_, v) in options.items()}):
+            key, value = options[option]
+            raise ValueError(f"norm {kind!r} takes no {option}, but {key}={value!r} is set: set {key} to None, "
+                             f"or choose a norm that has one")
 
 
 # -----------------------------------------------------------------------------
@@ -179,10 +158,8 @@ class SwiGLU(nn.Module):
 
 def norm_for(cfg, site):
     """The norm at one of the three sites: 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final'."""
-    alpha = {"attn": cfg.alpha_init_attn, "ffn": cfg.alpha_init_ffn, "final": cfg.alpha_init_final}[site]
-    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
-    return make_norm(kind, cfg.n_embd, bias=cfg.bias, eps=cfg.norm_eps,
-                     alpha_init=cfg.alpha_init if alpha is None else alpha)
+    kind, options = site_norm(cfg, site)
+    return make_norm(kind, cfg.n_embd, bias=cfg.bias, **{k: v for k, (_, v) in options.items()})
 
 
 class Block(nn.Module):

@@ -4,14 +4,14 @@ Why a DyT model can sit on the unigram plateau: what each norm sees in the first
     python plateau.py config/micro_faithful/dyt_micro_faithful_1m.py config/plateau/dyt_embedscale_1m.py \
         config/plateau/vanilla_1m.py --steps=300 --every=25 --out=out/plateau_diagnostics
 
-Trains each config on the CPU, in this process, for --steps steps as train.py trains it in one process (the same
-initial weights, batches, optimiser, schedule and clipping; no evaluation), and every --every steps,
-on one fixed training micro-batch, records per norm site: |s(x)|, the input of the norm's squash
+Trains each config on the CPU, in this process, for --steps steps with train.py's own step (its initial
+weights, batches, optimiser, schedule and clipping; no evaluation), and every --every steps, before the
+update and on train.py's probe windows, records per norm site: |s(x)|, the input of the norm's squash
 (alpha x for DyT; x for a norm without one), as its median and 90th percentile, the fraction past the
-flat point (the saturation), and the std of the norm's output, which LayerNorm holds at 1; per block
-the gradient norm of its parameters; per layer the mean attention entropy; every alpha. Prints a table
-per config and writes diagnostics.json and diagnostics.png into --out. Other --key=value arguments
-override every config, as in sweep.py (--data_dir=..., --n_layer=2).
+flat point (the saturation), and the std of the norm's output, which LayerNorm holds at 1
+(probes.probe_norm_sites); per block the gradient norm of its parameters; per layer the mean attention
+entropy; every alpha. Prints a table per config and writes diagnostics.json and diagnostics.png into
+--out. Other --key=value arguments override every config, as in sweep.py (--data_dir=..., --n_layer=2).
 """
 
 import json
@@ -26,32 +26,17 @@ import torch
 
 import train
 from checkpoint import atomic_open
-from configurator import ConfigError, configure, run_cli
-from data import TrainWindows, load_meta, load_tokens, padded_vocab
-from model import build_model, model_config
-from probes import forward_with_hooks, learned_scalars, norm_modules, probe_attention
+from cli import ConfigError, comments, run_cli
+from configurator import configure, read_settings
+from data import load_meta
+from probes import learned_scalars, probe_attention, probe_norm_sites
+from settings import help_settings
 
-PLATEAU_DEFAULTS = {"steps": 300, "every": 25, "out": "out/plateau_diagnostics"}
-
-
-@torch.no_grad()
-def norm_sites(model, x):
-    """Per norm: median and 90th percentile of |s(x)|, the fraction past the flat point (None for a norm
-    that does not squash), and the std of the norm's output."""
-    seen = {}
-
-    def record(name):
-        def hook(module, args, out):
-            squashes = hasattr(module, "squash_input")
-            s = (module.squash_input(args[0]) if squashes else args[0]).abs().flatten().double()
-            q50, q90 = torch.quantile(s[:: max(1, s.numel() // 100_000)], torch.tensor([0.5, 0.9], dtype=s.dtype))
-            seen[name] = {"median": q50.item(), "p90": q90.item(), "out_std": out.double().std().item(),
-                          "saturation": (s > module.saturation_threshold).double().mean().item() if squashes else None}
-        return hook
-
-    forward_with_hooks(model, x, torch.autocast("cpu", enabled=False),
-                       [m.register_forward_hook(record(name)) for name, m in norm_modules(model)])
-    return seen
+PLATEAU_DEFAULTS = {
+    "steps": 300,                        # training steps to watch
+    "every": 25,                         # record every this many steps (and at the last)
+    "out": "out/plateau_diagnostics",    # where diagnostics.json and diagnostics.png go
+}
 
 
 def block_grad_norms(model):
@@ -64,35 +49,21 @@ def block_grad_norms(model):
 
 def diagnose(cfg, steps, every):
     """The records of one config's first steps: a list of {step, loss, sites, grad_norm, entropy, alpha}."""
-    meta = load_meta(cfg.data_dir, cfg.dataset)
-    cfg.vocab_size = cfg.vocab_size or padded_vocab(meta)
-    windows = TrainWindows(load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size),
-                           cfg.block_size, cfg.seed)
-    torch.manual_seed(cfg.seed)  # train.py's initial weights
-    model = build_model(model_config(cfg))
-    optimizer = train.make_optimizer(model, cfg, fused=False)
-    probe_x = windows.batch(0, cfg.batch_size)[0]
-    n_micro, records = cfg.gradient_accumulation_steps, []
-    for it in range(steps + 1):
-        for group in optimizer.param_groups:
-            group["lr"] = train.get_lr(cfg, it)
-        loss_sum = 0.0
-        for micro in range(n_micro):  # train.py's global batch, in one process
-            x, y = windows.batch((it * n_micro + micro) * cfg.batch_size, cfg.batch_size)
-            _, loss = model(x, y)
-            (loss / n_micro).backward()
-            loss_sum += loss.item() / n_micro
-        if it % every == 0 or it == steps:  # the gradient of this step, before the update
-            entropy = probe_attention(model, probe_x[:8], torch.autocast("cpu", enabled=False))["attn_entropy"]
-            records.append({"step": it, "loss": loss_sum, "sites": norm_sites(model, probe_x),
+    run = train.prepare(cfg)
+    train.build(run)
+    model, x, records = run.raw_model, run.evals.probe_x, []
+
+    def record(it):
+        def look(loss):  # this step's gradients, before the update
+            entropy = probe_attention(model, x[:8], run.autocast)["attn_entropy"]
+            records.append({"step": it, "loss": loss.item(), "sites": probe_norm_sites(model, x, run.autocast),
                             "grad_norm": block_grad_norms(model), "entropy": [float(np.mean(e)) for e in entropy],
                             "alpha": learned_scalars(model).get("alpha", {})})
-        if it == steps:
-            break
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        return look
+
+    for it in range(steps + 1):
+        train.set_lr(run, it)
+        train.optimisation_step(run, model, it, before_update=record(it) if it % every == 0 or it == steps else None)
     return records
 
 
@@ -133,7 +104,7 @@ def plot(results, path):
 
 def main(argv):
     paths = [a for a in argv if not a.startswith("--")]
-    own = [a for a in argv if a.split("=")[0][2:] in PLATEAU_DEFAULTS]
+    own = [a for a in argv if a.partition("=")[0][2:] in PLATEAU_DEFAULTS]
     opts = configure(PLATEAU_DEFAULTS, own)
     if not paths:
         raise ConfigError("usage: python plateau.py CONFIG [CONFIG ...] [--steps=300 --every=25 --out=DIR --key=value]")
@@ -143,8 +114,7 @@ def main(argv):
         raise ConfigError(f"--out {opts['out']} is a file, not a folder")
     overrides = [a for a in argv if a.startswith("--") and a not in own]
     # every config read (and its dataset found) before the first one trains, so a typo costs nothing
-    configs = {path: SimpleNamespace(**{**configure(train.DEFAULTS, [path, *overrides]), "device": "cpu"})
-               for path in paths}
+    configs = {path: SimpleNamespace(**{**read_settings([path, *overrides])[0], "device": "cpu"}) for path in paths}
     for cfg in configs.values():
         load_meta(cfg.data_dir, cfg.dataset)
     results = {}
@@ -160,4 +130,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:], also=(ValueError,))
+    notes = comments(__file__)
+    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__,
+            settings=[(k, v, notes[k]) for k, v in PLATEAU_DEFAULTS.items()] + help_settings())

@@ -24,7 +24,7 @@ import zipfile
 import numpy as np
 
 from checkpoint import atomic_open
-from configurator import run_cli
+from cli import run_cli
 from data import DataError
 
 WIKITEXT_URL = "https://wikitext.smerity.com/wikitext-103-raw-v1.zip"

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 
-from dyt import NORMS, Identity
+from dyt import NORMS, Identity, SquashingNorm
 
 SATURATION_STEP = 500  # the regime paper's early-warning heuristic reads saturation at step 500
 
@@ -31,12 +31,18 @@ SATURATION_STEP = 500  # the regime paper's early-warning heuristic reads satura
 # -----------------------------------------------------------------------------
 # What each norm sees, without changing the model
 
+def saturated(norm, x):
+    """Which elements of a squashing norm's input x its squash sees past its flat point: the regime
+    paper's saturation, |alpha x| > 2 for DyT (dyt.SquashingNorm says where for each squash)."""
+    return norm.squash_input(x).abs() > norm.saturation_threshold
+
+
 class NormStats:
     """Per-norm statistics gathered by forward hooks over one or more forward passes.
 
     For every norm module: the std of its input (pooled over all elements), and for the squashing
-    norms (those with `squash_input`: DyT, Derf, HardTanh) the fraction of elements past the point
-    where the squash is flat, |squash_input(x)| > the class's saturation_threshold.
+    norms (DyT, Derf, HardTanh: dyt.SquashingNorm) the fraction of elements past the point where the
+    squash is flat (saturated).
     """
 
     def __init__(self):
@@ -47,8 +53,8 @@ class NormStats:
         self.count[name] = self.count.get(name, 0) + x.numel()
         self.total[name] = self.total.get(name, 0.0) + x.sum().item()
         self.total_sq[name] = self.total_sq.get(name, 0.0) + x.pow(2).sum().item()
-        if hasattr(module, "squash_input"):
-            n = (module.squash_input(x).abs() > module.saturation_threshold).sum().item()
+        if isinstance(module, SquashingNorm):
+            n = saturated(module, x).sum().item()
             self.saturated[name] = self.saturated.get(name, 0) + n
 
     def std(self):
@@ -104,6 +110,26 @@ def forward_with_hooks(model, x, autocast, hooks):
         for h in hooks:
             h.remove()
         model.train(was_training)
+
+
+@torch.no_grad()
+def probe_norm_sites(model, x, autocast):
+    """Per norm, what it sees in one forward pass over x: the median and 90th percentile of |s(x)|, the
+    input of its squash (x itself for a norm that does not squash), the fraction past the flat point
+    (None for a norm that does not squash) and the std of its output, which LayerNorm holds at 1."""
+    seen = {}
+
+    def record(name):
+        def hook(module, args, out):
+            squashes = isinstance(module, SquashingNorm)
+            s = (module.squash_input(args[0]) if squashes else args[0]).abs().flatten().double()
+            q50, q90 = torch.quantile(s[:: max(1, s.numel() // 100_000)], torch.tensor([0.5, 0.9], dtype=s.dtype))
+            seen[name] = {"median": q50.item(), "p90": q90.item(), "out_std": out.double().std().item(),
+                          "saturation": saturated(module, args[0]).double().mean().item() if squashes else None}
+        return hook
+
+    forward_with_hooks(model, x, autocast, [m.register_forward_hook(record(name)) for name, m in norm_modules(model)])
+    return seen
 
 
 def _value(p):

@@ -4,15 +4,17 @@ Turn a folder of runs into the regime paper's tables and figures.
     python report.py out/            # writes out/report.md and out/*.png (drawn by figures.py)
 
 Reads every <run>/summary.json and log.jsonl (unfinished runs are listed and left out). What a run
-is comes from its config (study, method, scale, budget; see train.py). Runs of the regime study are
-grouped into cells (arch, scale, budget), and each method of a cell is compared with its "vanilla",
-the architecture's usual norm (LayerNorm for GPT-2, RMSNorm for Llama). Runs of the entropic-overload
+is comes from its settings (study, method, scale, budget; see settings.py). Runs of the regime study
+are grouped into cells (arch, scale, budget), and every arm of a cell (DyT, Derf, HardTanh, a fork's
+norm, an intervention) is compared with its "vanilla", the architecture's usual norm (LayerNorm for
+GPT-2, RMSNorm for Llama). Runs are never pooled unless their settings agree: a command-line override
+that changes a run (sweep.py --alpha_init=1) shows in its arm's label, and runs of one label whose
+settings still differ (an edited config) are told apart by what differs. Runs of the entropic-overload
 study get their own section: attention entropy per layer and head.
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
 method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
-validation prefix and on the whole validation split. The paper's figures come from
-reference/paper_cells.json, shipped with this repo.
+validation prefix and on the whole validation split, with the paper's figures beside them (paper.py).
 """
 
 import glob
@@ -26,30 +28,22 @@ from collections import defaultdict
 import numpy as np
 
 import figures
+import paper
 from checkpoint import atomic_open, read_log
-from configurator import ConfigError, run_cli
+from cli import ConfigError, run_cli
 from probes import OVERLOAD_FRACTION, entropy_ceiling
-from stats import auc, accuracy, leave_one_group_out_accuracy, mean_std, paired_t_test
+from settings import LABEL_KEYS, format_value, identity
+from stats import mean_std, paired_t_test
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "reference", "paper_cells.json")) as f:
-    PAPER = json.load(f)
-THRESHOLD = 0.43  # the paper's rule: predict "DyT helps" iff its saturation > 0.43
 MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
             ("best_val_loss", "Best checkpoint: the author's later caveat"),
             ("final_val_loss_full", "Final step, whole validation split"),
             ("best_val_loss_full", "Best checkpoint, whole validation split")]
+BASELINE = "vanilla"
 
 
 # -----------------------------------------------------------------------------
-# Reading runs
-
-def cell_key(config):
-    """(arch, method, scale, budget) of a run of the regime study, as its config declares them, or None."""
-    if config.get("study") != "regime":
-        return None
-    return config.get("arch", "gpt"), config["method"], config["scale"], config["budget"]
-
+# Reading runs, and what each one is
 
 # what the tables read from every summary.json
 SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",
@@ -58,7 +52,7 @@ SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "bes
 
 
 def load_runs(out):
-    """(finished runs, [(name, why) for runs left out])."""
+    """(finished runs, [(name, why) for runs left out]), each run labelled (see label_runs)."""
     runs, left_out = [], []
     for run_dir in sorted(glob.glob(os.path.join(out, "*", ""))):
         name = os.path.basename(run_dir.rstrip("/"))
@@ -87,62 +81,79 @@ def load_runs(out):
             continue
         run["name"], run["stem"] = name, re.sub(r"_s\d+$", "", name)
         run["seed"] = run["config"]["seed"]
-        run["key"] = cell_key(run["config"])
-        run["val_loss_at_reference_step"] = next((r["val_loss"] for r in run["log"] if r["iter"] == REFERENCE_STEP), None)
+        run["val_loss_at_reference_step"] = next((r["val_loss"] for r in run["log"] if r["iter"] == paper.REFERENCE_STEP),
+                                                 None)
         runs.append(run)
+    label_runs(runs)
     return runs, left_out
 
 
+def what_it_is(run):
+    """The settings that make a run what it is (settings.identity), but for its seed and its labels."""
+    return {k: v for k, v in identity(run["config"]).items() if k not in (*LABEL_KEYS, "seed")}
+
+
+def label_runs(runs):
+    """Give every run its arm's label and its cell. Runs are grouped by study, arch, scale and budget.
+    A run's command-line overrides (summary's changes) that its group's vanilla runs share are the
+    protocol of its cell (a shrunken grid's --max_iters=100), shown beside the budget; the others
+    follow its method in its label (dyt_alpha_init=1.0; a --norm override is its method already). Runs
+    of one cell and label whose settings still differ get the keys that differ in their label."""
+    groups = defaultdict(list)
+    for r in runs:
+        c = r["config"]
+        groups[(c.get("study"), c.get("arch", "gpt"), c.get("scale"), c.get("budget"))].append(r)
+    for (study, arch, scale, budget), group in groups.items():
+        bases = {frozenset(changes(r)) for r in group if r["config"]["method"] == BASELINE}
+        bases = bases or {frozenset.intersection(*(frozenset(changes(r)) for r in group))}  # no vanilla: what all share
+        for r in group:
+            base = max((b for b in bases if b <= changes(r)), key=len, default=frozenset())
+            own = [(k, v) for k, v in r.get("changes", []) if (k, json.dumps(v)) not in base and k != "norm"]
+            r["label"] = r["config"]["method"] + "".join(f"_{k}={format_value(v)}" for k, v in own)
+            r["protocol"] = ", ".join(f"{k}={format_value(json.loads(v))}" for k, v in sorted(base))
+            r["budget"] = f"{budget} [{r['protocol']}]" if r["protocol"] and budget else budget
+        by_label = defaultdict(list)
+        for r in group:
+            by_label[(r["budget"], r["label"])].append(r)
+        for same in by_label.values():
+            settings = [what_it_is(r) for r in same]
+            differ = sorted(k for k in set().union(*settings) if len({json.dumps(s.get(k)) for s in settings}) > 1)
+            for r, s in zip(same, settings):
+                if differ:
+                    r["label"] += " [" + ", ".join(f"{k}={s.get(k)!r}" for k in differ) + "]"
+        for r in group:
+            r["key"] = (arch, scale, r["budget"]) if study == "regime" else None
+
+
+def changes(run):
+    """A run's command-line overrides that change it, as a set of (key, JSON value)."""
+    return {(k, json.dumps(v)) for k, v in run.get("changes", [])}
+
+
 def group(runs):
-    """{(arch, scale, budget): {method label: [runs]}}, and the scale and budget orders."""
+    """{(arch, scale, budget): {label: [runs]}} for the regime study, vanilla first in each cell, and the
+    scale and budget orders (by parameters and by training tokens)."""
     cells = defaultdict(lambda: defaultdict(list))
     size, tokens = defaultdict(list), defaultdict(list)
     for r in runs:
         if r["key"] is None:
             continue
-        arch, method, scale, budget = r["key"]
-        cells[(arch, scale, budget)][method].append(r)
+        arch, scale, budget = r["key"]
+        cells[r["key"]][r["label"]].append(r)
         size[scale].append(r["n_params"])
         tokens[budget].append(r["train_tokens"])
     scales = sorted(size, key=lambda s: np.mean(size[s]))
-    budgets = sorted(tokens, key=lambda b: np.mean(tokens[b]))
+    budgets = sorted(tokens, key=lambda b: (np.mean(tokens[b]), b))
     order = {k: (k[0], scales.index(k[1]), budgets.index(k[2])) for k in cells}
-    return dict(sorted(cells.items(), key=lambda kv: order[kv[0]])), scales, budgets
+    cells = {k: dict(sorted(v.items(), key=lambda kv: (kv[0] != BASELINE, kv[0] != "dyt", kv[0])))
+             for k, v in sorted(cells.items(), key=lambda kv: order[kv[0]])}
+    return cells, scales, budgets
 
 
-# -----------------------------------------------------------------------------
-# The paper's numbers
-
-def paper_delta(arch, scale, budget):
-    """The paper's final-step Δ% of DyT against vanilla for a cell, or None."""
-    if arch == "gpt":
-        cell = next((c for c in PAPER["cells"] if (c["scale"], c["tokens"]) == (scale, budget)), None)
-        return cell and cell["delta_pct"]
-    iv = PAPER["interventions"]
-    pair = {("64m", "1m"): iv["llama_64m"]["1m"], ("64m", "118m"): iv["llama_64m"]["118m"],
-            ("124m", "1m"): iv["llama_124m_1m"]}.get((scale, budget))
-    return pair and 100 * (pair["dyt"] - pair["vanilla"]) / pair["vanilla"]
-
-
-def paper_value(arch, method, scale, budget):
-    """The paper's final-step val loss for a variant (hardtanh, rmsnorm, alpha, dropout, ablation), or None."""
-    iv = PAPER["interventions"]
-    if scale != "64m":
-        return None
-    base, _, variant = method.partition("_")
-    if arch == "llama":
-        ablation = {"norope": "no_rope", "mha": "mha_instead_of_gqa", "gelu": "gelu_mlp_instead_of_swiglu"}
-        return iv["llama_dyt_64m_118m_ablation"].get(ablation.get(variant)) if budget == "118m" else None
-    if method == "hardtanh":
-        return iv["hardtanh_64m"].get(budget)
-    if method == "rmsnorm":
-        return iv["rmsnorm_64m_2seeds"].get(budget)
-    if base == "dyt" and variant.startswith("alpha"):
-        sweep = {"118m": iv["dyt_alpha_sweep_64m_118m"], "1m": iv["dyt_alpha_sweep_64m_1m_2seeds"]}.get(budget, {})
-        return sweep.get(f"{float(variant[5:]):.1f}")
-    if base == "vanilla" and variant.startswith("dropout") and budget == "118m":
-        return iv["vanilla_dropout_64m_118m"].get(variant[7:])
-    return None
+def arms(cells, arch=None):
+    """Every label but the baseline's that has runs in the cells (of one architecture), DyT first."""
+    found = {m for k, methods in cells.items() if arch in (None, k[0]) for m in methods if m != BASELINE}
+    return sorted(found, key=lambda m: (m != "dyt", m))
 
 
 # -----------------------------------------------------------------------------
@@ -180,141 +191,113 @@ def flags(runs):
     return f" ⚠ {n}/{len(runs)} collapsed ({fired(runs)})" if n else ""
 
 
-def regime_table(cells, measure):
-    lines = ["| arch | scale | budget | T/P | vanilla | DyT | Δ% | p (paired t) | paper Δ% (final) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+def arms_table(cells, measure):
+    """Every arm of every cell against the cell's vanilla on one measure, with the paper's figures. Arms
+    whose paper figure is from step 4000 are compared at our step 4000 on the final-step measure (†)."""
+    lines = ["| arch | scale | budget | T/P | arm | vanilla | arm | Δ% | p (paired t) | paper: arm | paper Δ% |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    early_step = False
     for (arch, scale, budget), methods in cells.items():
-        van, dyt = methods.get("vanilla", []), methods.get("dyt", [])
-        if not (van or dyt):
-            continue
-        tp = np.mean([r["T_over_P"] for r in van + dyt])
-        d, p = delta(van, dyt, measure) if van and dyt else (None, None)
-        lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {mean_std([r[measure] for r in van])}{flags(van)} "
-                     f"| {mean_std([r[measure] for r in dyt])}{flags(dyt)} | {fmt(d)} | {fmt(p, '.3f')} "
-                     f"| {fmt(paper_delta(arch, scale, budget))}{' ‡' if (arch, scale, budget) in PAPER_DELTA_NOTE else ''} |")
-    notes = [f"‡ {PAPER_DELTA_NOTE[k]}." for k in cells if k in PAPER_DELTA_NOTE]
+        van = methods.get(BASELINE, [])
+        for method, runs in methods.items():
+            if method == BASELINE:
+                continue
+            early = measure == "final_val_loss" and (arch, method) in paper.AT_REFERENCE_STEP
+            m = "val_loss_at_reference_step" if early else measure
+            if any(r[m] is None for r in runs + van):  # a run shorter than the reference step
+                continue
+            early_step |= early
+            d, p = delta(van, runs, m) if van else (None, None)
+            ref, ref_delta = paper.reference(arch, method, scale, budget)
+            note = " ‡" if (arch, scale, budget) in paper.DELTA_NOTE and method == "dyt" else ""
+            tp = np.mean([r["T_over_P"] for r in van + runs])
+            lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {method} | {mean_std([r[m] for r in van])}"
+                         f"{flags(van)} | {mean_std([r[m] for r in runs])}{flags(runs)}{' †' if early else ''} "
+                         f"| {fmt(d)} | {fmt(p, '.3f')} | {fmt(ref, '.3f')}{' †' if early else ''} | {fmt(ref_delta)}{note} |")
+    if len(lines) == 2:
+        return ["No cell has a vanilla run and another arm."]
+    notes = [f"‡ {paper.DELTA_NOTE[k]}." for k in cells if k in paper.DELTA_NOTE]
+    if early_step:
+        notes.append(f"† the paper's figure is from step {paper.REFERENCE_STEP}, so ours is taken at the same step.")
     return lines + ([""] + notes if notes else [])
 
 
-# Published figures that are from step 4000, not 5000 (reference/paper_cells.json, step_notes): these
-# variants are compared at our step-4000 evaluation, and the 3.78B/118M Δ% has one vanilla seed from it
-REFERENCE_STEP = 4000
-AT_REFERENCE_STEP = {("gpt", "vanilla_dropout0.3"), ("gpt", "vanilla_dropout0.5"),
-                     ("llama", "dyt_norope"), ("llama", "dyt_mha"), ("llama", "dyt_gelu")}
-PAPER_DELTA_NOTE = {("gpt", "3.78b", "118m"): "one of the paper's vanilla seeds ended at step 4000 "
-                                              "(without it: +30.6%)"}
-
-
-def variants_table(cells):
-    lines = ["| arch | scale | budget | method | final (or step 4000 †) | Δ% vs vanilla | best | Δ% vs vanilla "
-             "| paper (final) |", "|---|---|---|---|---|---|---|---|---|"]
-    for (arch, scale, budget), methods in cells.items():
-        van = methods.get("vanilla", [])
-        for method, runs in methods.items():
-            if method in ("vanilla", "dyt"):
-                continue
-            early = (arch, method) in AT_REFERENCE_STEP
-            cols = []
-            for measure in ("val_loss_at_reference_step" if early else "final_val_loss", "best_val_loss"):
-                if any(r[measure] is None for r in runs + van):  # a run shorter than the reference step
-                    cols += ["—", "—"]
-                    continue
-                d = delta(van, runs, measure)[0] if van else None
-                cols += [mean_std([r[measure] for r in runs]) + flags(runs) + (" †" if early and cols == [] else ""),
-                         fmt(d)]
-            lines.append(f"| {arch} | {scale} | {budget} | {method} | {' | '.join(cols)} "
-                         f"| {fmt(paper_value(arch, method, scale, budget), '.3f')}{' †' if early else ''} |")
-    if len(lines) == 2:
-        return []
-    return lines + ["", f"† the paper's figure is from step {REFERENCE_STEP}, so ours is taken at the same step."]
-
-
-def delta_grid(cells, scales, budgets, arch, measure):
-    """DyT's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere)."""
+def delta_grid(cells, scales, budgets, arch, arm, measure):
+    """An arm's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere)."""
     grid = np.full((len(scales), len(budgets)), np.nan)
     for (a, scale, budget), methods in cells.items():
-        if a == arch and methods.get("vanilla") and methods.get("dyt"):
-            grid[scales.index(scale), budgets.index(budget)] = delta(methods["vanilla"], methods["dyt"], measure)[0]
+        if a == arch and methods.get(BASELINE) and methods.get(arm):
+            grid[scales.index(scale), budgets.index(budget)] = delta(methods[BASELINE], methods[arm], measure)[0]
     return grid
 
 
-def cell_role(arch, scale, budget):
-    """How the paper scores a cell with its saturation rule: the 12 GPT-2 calibration cells fit it,
-    the 3.78B cells stress it, the Llama cells check it; 1.3B/10M is in the grid but in none of these."""
-    if arch == "llama":
-        return "llama"
-    if scale == "3.78b":
-        return "stress"
-    return None if (scale, budget) == ("1.3b", "10m") else "calibration"
-
-
-def heuristic_scores(rows, score):
-    """The paper's figures for one saturation score of rows ({score, helps, scale, role}): accuracy at
-    0.43 and AUC on the calibration cells, leave-one-scale-out accuracy on them, accuracy on
-    calibration + stress, and on the Llama checks. None where a group has no cell."""
-    pts = [r for r in rows if r[score] is not None]
-    out = {}
-    for name, roles in (("calibration", ("calibration",)), ("calibration + stress", ("calibration", "stress")),
-                        ("llama", ("llama",))):
-        group = [r for r in pts if r["role"] in roles]
-        s, y, g = [r[score] for r in group], [r["helps"] for r in group], [r["scale"] for r in group]
-        out[name] = {"n": len(group), "accuracy": accuracy(s, y, THRESHOLD) if group else None,
-                     "auc": auc(s, y) if group else None,
-                     "loso": leave_one_group_out_accuracy(s, y, g) if len(set(g)) > 1 else None}
-    return out
+def squashing(runs):
+    """Whether the runs' norm is a squashing one: they logged a saturation."""
+    return all(r["final_saturation"] is not None for r in runs)
 
 
 def heuristic_section(cells):
-    """The saturation rule on the cells that have both vanilla and DyT runs."""
+    """The paper's saturation rule on every cell with vanilla runs and a squashing arm: the rule was
+    fitted on DyT, and a fork's squash is scored by it the same way."""
     rows = []
     for (arch, scale, budget), methods in cells.items():
-        van, dyt = methods.get("vanilla"), methods.get("dyt")
-        if van and dyt:
-            d, _ = delta(van, dyt, "final_val_loss")
-            early = [r["saturation_at_500"] for r in dyt if r["saturation_at_500"] is not None]
-            rows.append({"cell": f"{arch} {scale} {budget}", "scale": f"{arch} {scale}", "delta": d, "helps": d < 0,
-                         "role": cell_role(arch, scale, budget), "sat_500": np.mean(early) if early else None,
-                         "sat_final": np.mean([r["final_saturation"] for r in dyt])})
+        van = methods.get(BASELINE)
+        for arm, runs in methods.items():
+            if arm != BASELINE and van and squashing(runs):
+                d, _ = delta(van, runs, "final_val_loss")
+                early = [r["saturation_at_500"] for r in runs if r["saturation_at_500"] is not None]
+                rows.append({"arm": arm, "cell": f"{arch} {scale} {budget}", "scale": f"{arch} {scale}", "delta": d,
+                             "helps": d < 0, "role": paper.cell_role(arch, scale, budget),
+                             "sat_500": np.mean(early) if early else None,
+                             "sat_final": np.mean([r["final_saturation"] for r in runs])})
     if not rows:
-        return ["No cell has both vanilla and DyT runs."], rows
-    lines = ["| cell | scored as | DyT Δ% | DyT helps | saturation at step 500 | final saturation | predicted (final > 0.43) |",
-             "|---|---|---|---|---|---|---|"]
+        return ["No cell has vanilla runs and a squashing arm."], rows
+    lines = ["| arm | cell | scored as | Δ% | helps | saturation at step 500 | final saturation "
+             f"| predicted (final > {paper.THRESHOLD}) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['cell']} | {r['role'] or 'not scored'} | {r['delta']:+.1f} | {'yes' if r['helps'] else 'no'} "
-                     f"| {fmt(r['sat_500'], '.3f')} | {r['sat_final']:.3f} | {'helps' if r['sat_final'] > THRESHOLD else 'hurts'} |")
-    h = PAPER["heuristic"]
-    lines += ["", "As the paper scores it: accuracy at 0.43 and AUC on the calibration cells, leave-one-scale-out "
-              "accuracy with the threshold re-fitted on the other scales (the first, lowest, best midpoint), "
-              "the 3.78B stress cells added, and the Llama cells apart.", "",
-              "| score | calibration cells | accuracy at 0.43 | AUC | leave-one-scale-out | + stress: cells, accuracy "
-              "| Llama: cells, accuracy |", "|---|---|---|---|---|---|---|"]
-    for score in ("sat_500", "sat_final"):
-        sc = heuristic_scores(rows, score)
-        cal, both, llama = sc["calibration"], sc["calibration + stress"], sc["llama"]
-        lines.append(f"| {score} | {cal['n']} | {fmt(cal['accuracy'], '.2f')} | {fmt(cal['auc'], '.2f')} "
-                     f"| {fmt(cal['loso'], '.2f', 'needs 2+ scales')} | {both['n']}, {fmt(both['accuracy'], '.2f')} "
-                     f"| {llama['n']}, {fmt(llama['accuracy'], '.2f')} |")
-    lines.append(f"| paper (final) | 12 | {h['in_sample_accuracy_12']:.2f} | {h['auc_12']:.2f} "
+        lines.append(f"| {r['arm']} | {r['cell']} | {r['role'] or 'not scored'} | {r['delta']:+.1f} "
+                     f"| {'yes' if r['helps'] else 'no'} | {fmt(r['sat_500'], '.3f')} | {r['sat_final']:.3f} "
+                     f"| {'helps' if r['sat_final'] > paper.THRESHOLD else 'hurts'} |")
+    h = paper.PAPER["heuristic"]
+    lines += ["", "As the paper scores it, per arm: accuracy at 0.43 and AUC on the calibration cells, "
+              "leave-one-scale-out accuracy with the threshold re-fitted on the other scales (the first, lowest, "
+              "best midpoint), the 3.78B stress cells added, and the Llama cells apart.", "",
+              "| arm | score | calibration cells | accuracy at 0.43 | AUC | leave-one-scale-out | + stress: cells, accuracy "
+              "| Llama: cells, accuracy |", "|---|---|---|---|---|---|---|---|"]
+    for arm in dict.fromkeys(r["arm"] for r in rows):
+        for score in ("sat_500", "sat_final"):
+            sc = paper.heuristic_scores([r for r in rows if r["arm"] == arm], score)
+            cal, both, llama = sc["calibration"], sc["calibration + stress"], sc["llama"]
+            lines.append(f"| {arm} | {score} | {cal['n']} | {fmt(cal['accuracy'], '.2f')} | {fmt(cal['auc'], '.2f')} "
+                         f"| {fmt(cal['loso'], '.2f', 'needs 2+ scales')} | {both['n']}, {fmt(both['accuracy'], '.2f')} "
+                         f"| {llama['n']}, {fmt(llama['accuracy'], '.2f')} |")
+    lines.append(f"| paper's DyT | final | 12 | {h['in_sample_accuracy_12']:.2f} | {h['auc_12']:.2f} "
                  f"| {h['leave_one_scale_out_accuracy']:.2f} | 14, {h['accuracy_14']:.2f} "
                  f"| {len(h['llama_checks']['cells'])}, {h['llama_checks']['accuracy']:.2f} |")
     return lines, rows
 
 
 def rank_section(cells, out):
-    """DyT against vanilla on the effective rank of the residual stream (mean over blocks, final step),
-    with a figure of it block by block; the paper finds DyT lowers it by 43-61%."""
-    pairs = [(k, m) for k, m in cells.items() if m.get("vanilla") and m.get("dyt")
-             and all(r.get("final_effective_rank") is not None for r in m["vanilla"] + m["dyt"])]
+    """Every arm against vanilla on the effective rank of the residual stream (mean over blocks, final
+    step), with a figure of it block by block; the paper finds DyT lowers it by 43-61%."""
+    def ranked(runs):
+        return all(r.get("final_effective_rank") is not None for r in runs)
+
+    pairs = [(k, {arm: runs for arm, runs in m.items() if ranked(runs)}) for k, m in cells.items()]
+    pairs = [(k, m) for k, m in pairs if BASELINE in m and len(m) > 1]
     if not pairs:
         return []
     md = ["## Effective rank of the residual stream", "",
           "exp of the entropy of the normalised singular values of each block's output over the probe tokens "
           "(Roy & Vetterli 2007), averaged over blocks, at the final step. The paper reports DyT lowering it "
-          "by 43-61%.", "", "| arch | scale | budget | vanilla | DyT | Δ% |", "|---|---|---|---|---|---|"]
+          "by 43-61%.", "", "| arch | scale | budget | arm | vanilla | arm | Δ% |", "|---|---|---|---|---|---|---|"]
     for (arch, scale, budget), methods in pairs:
-        d, _ = delta(methods["vanilla"], methods["dyt"], "final_effective_rank")
-        md.append(f"| {arch} | {scale} | {budget} | {mean_std([r['final_effective_rank'] for r in methods['vanilla']])} "
-                  f"| {mean_std([r['final_effective_rank'] for r in methods['dyt']])} | {d:+.1f} |")
+        van = methods[BASELINE]
+        for arm, runs in methods.items():
+            if arm != BASELINE:
+                d, _ = delta(van, runs, "final_effective_rank")
+                md.append(f"| {arch} | {scale} | {budget} | {arm} | {mean_std([r['final_effective_rank'] for r in van])} "
+                          f"| {mean_std([r['final_effective_rank'] for r in runs])} | {d:+.1f} |")
     figures.rank_plot(pairs, os.path.join(out, "effective_rank.png"))
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
 
@@ -366,8 +349,8 @@ def plateau_section(runs, out):
     if not study:
         return []
     by_budget = defaultdict(lambda: defaultdict(list))
-    for r in sorted(study, key=lambda r: (r["train_tokens"], setting_order(r["config"]["method"]))):
-        by_budget[r["config"]["budget"]][r["config"]["method"]].append(r)
+    for r in sorted(study, key=lambda r: (r["train_tokens"], setting_order(r["label"]))):
+        by_budget[r["budget"]][r["label"]].append(r)
     md = ["## Leaving the unigram plateau: one factor at a time", "",
           "Each setting changes one thing of the paper-faithful micro DyT (alpha_0 = 2, no embedding scale); "
           "LayerNorm with and without the embedding scale for reference. 'Leaves at' is the first evaluation "
@@ -404,7 +387,7 @@ def entropy_section(runs, out):
           "| config | final val loss | best val loss | overloaded heads (final) | mean entropy, nats | ceiling, nats "
           "| mean entropy / ceiling |", "|---|---|---|---|---|---|---|"]
     def label(r):
-        return f"{r['config']['method']} ({r['config']['scale']})"
+        return f"{r['label']} ({', '.join(filter(None, (r['config']['scale'], r['protocol'])))})"
 
     for stem in sorted({label(r) for r in study}):
         group_runs = [r for r in study if label(r) == stem]
@@ -434,29 +417,28 @@ def report(out):
         raise ConfigError(f"no finished run (summary.json) under {out}: run sweep.py first{why}")
     cells, scales, budgets = group(runs)
     md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. Validation loss in nats per token; Δ% = "
-          "(DyT − vanilla) / vanilla, negative when DyT is better; p is a paired t-test over matching seeds; "
+          "(arm − vanilla) / vanilla, negative when the arm is better; p is a paired t-test over matching seeds; "
           "⚠ marks runs flagged as collapsed, by criterion: stalled (val loss stalled while every α stayed "
           "near its start, the paper's rule) or unigram (final training loss within 0.1 of the unigram loss of "
           "the budget: the model learned token frequencies and nothing more).", ""]
     for measure, title in MEASURES:
-        md += [f"## {title}", ""] + regime_table(cells, measure) + [""]
-    variants = variants_table(cells)
-    if variants:
-        md += ["## Other norms and variants against the same vanilla", ""] + variants + [""]
+        md += [f"## {title}", ""] + arms_table(cells, measure) + [""]
     md += learned_section(cells)
     lines, rows = heuristic_section(cells)
-    md += ["## The saturation heuristic: DyT helps iff saturation > 0.43", ""] + lines + [""]
+    md += [f"## The saturation heuristic: the arm helps iff saturation > {paper.THRESHOLD}", ""] + lines + [""]
     md += ["## Figures", ""]
     for arch in sorted({k[0] for k in cells}):
-        if any(k[0] == arch and m.get("vanilla") and m.get("dyt") for k, m in cells.items()):
-            grids = [(title.split(":")[0], delta_grid(cells, scales, budgets, arch, measure))
-                     for measure, title in MEASURES[:2]]
+        shown = [a for a in arms(cells, arch) if sum(bool(m.get(a)) and bool(m.get(BASELINE))
+                                                      for k, m in cells.items() if k[0] == arch) >= 2]
+        if shown:  # an arm in two cells or more has a phase diagram to draw
+            grids = [(arm, title.split(":")[0], delta_grid(cells, scales, budgets, arch, arm, measure))
+                     for arm in shown for measure, title in MEASURES[:2]]
             figures.phase_diagram(grids, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
-            md += [f"![phase diagram]({f'phase_{arch}.png'})", ""]
+            md += [f"![phase diagram](phase_{arch}.png)", ""]
         figures.curves(cells, arch, os.path.join(out, f"curves_{arch}.png"))
-        md += [f"![loss curves]({f'curves_{arch}.png'})", ""]
+        md += [f"![loss curves](curves_{arch}.png)", ""]
     if rows:
-        figures.saturation_plot(rows, THRESHOLD, os.path.join(out, "saturation.png"))
+        figures.saturation_plot(rows, paper.THRESHOLD, os.path.join(out, "saturation.png"))
         md += ["![saturation against Δ%](saturation.png)", ""]
     for stem in sorted({r["stem"] for r in runs if any("alpha" in row for row in r["log"])}):
         run = min((r for r in runs if r["stem"] == stem), key=lambda r: r["name"])
@@ -490,4 +472,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:])
+    run_cli(main, sys.argv[1:], doc=__doc__)

@@ -15,10 +15,11 @@ from types import SimpleNamespace
 import torch
 
 from checkpoint import load_checkpoint
-from configurator import ConfigError, configure, run_cli
-from model import build_model, model_config
+from cli import ConfigError, comments, run_cli
+from configurator import configure
+from model import build_model
 from prepare_data import Tokenizer
-from train import check_device
+from settings import check_device, model_config
 
 DEFAULTS = {
     "out_dir": "out",          # the run folder
@@ -64,4 +65,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:])
+    notes = comments(__file__)
+    run_cli(main, sys.argv[1:], doc=__doc__, settings=[(k, v, notes.get(k, "")) for k, v in DEFAULTS.items()])

@@ -2,24 +2,30 @@
 Run a grid of configs x seeds through train.py, several at once, resumably.
 
     python sweep.py config/*_64m_*.py --seeds 1337 42 7
-    python sweep.py config/micro/*.py --seeds 1337 42 --out out/micro --jobs 2 --max_iters=100   # overrides for every run
-    python sweep.py 'config/*.py' --seeds 1337 42 7 --dry_run --gpu H100        # what the grid will cost
+    python sweep.py config/micro/*.py --seeds 1337 42 --out out/micro --max_iters=100   # overrides for every run
+    python sweep.py 'config/*_*.py' --seeds 1337 42 7 --dry_run --gpu H100      # what the grid will cost
     torchrun is used when asked: --nproc 8 (processes per run)
 
-Each run goes to <out>/<config stem>_s<seed>/. A finished run (summary.json there) is skipped; an
-interrupted one (ckpt.pt but no summary) resumes from its checkpoint; the rest start from scratch.
-A run that another process is training (its folder's lock, see checkpoint.py) is skipped, so two
-sweeps over one grid share it. A failed run is reported and the sweep goes on; the exit code is the
-number of failed runs. Each run's output is kept in its folder as train.log.
+Each run goes to <out>/<config stem><overrides>_s<seed>/, where <overrides> are the --key=value
+arguments that change the run (settings.py says which do): `config/micro/dyt_micro_8k.py --norm=softsign
+--seeds 1` trains in out/dyt_micro_8k_norm=softsign_s1. A finished run (summary.json there) is
+skipped, or continued when asked for more steps; an interrupted one (ckpt.pt but no summary)
+resumes from its checkpoint; the rest start from scratch. A folder whose run has other settings
+(its config was edited, say) is left alone and reported. A run that another process is training
+(its folder's lock, see checkpoint.py) is skipped, so two sweeps over one grid share it. A failed
+run is reported and the sweep goes on; the exit code is the number of failed runs. Each run's
+output is kept in its folder as train.log.
 
---jobs N runs N at once. On a CPU each run gets cores / N threads: two runs that each use every core
-slow each other down many times over. On GPUs each run gets --nproc devices of its own
+--jobs N runs N at once; by default as many as the machine holds: one per pair of CPU cores, or one
+per --nproc GPUs. On a CPU each run gets cores / N threads: two runs that each use every core slow
+each other down many times over. On GPUs each run gets --nproc devices of its own
 (CUDA_VISIBLE_DEVICES), so 8 GPUs hold 8 single-GPU runs or 2 four-GPU runs. Ctrl-C or SIGTERM stops
 every run; each resumes from its last checkpoint when the same command is run again.
 """
 
 import argparse
 import glob
+import json
 import os
 import signal
 import socket
@@ -27,25 +33,50 @@ import subprocess
 import sys
 import time
 
-from checkpoint import RunLocked, lock_holder
-from configurator import ConfigError, configure, run_cli
+from checkpoint import RunLocked, lock_holder, read_settings_file
+from cli import ConfigError, run_cli
+from configurator import read_settings
+from settings import differences, model_config, run_name, say_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def state_of(run_dir):
-    """done (summary.json), held (a live process trains it), resume (ckpt.pt) or new."""
+def folder_settings(run_dir):
+    """The settings of the run a folder holds: settings.json, or an older train.py's summary.json, or None."""
+    stored = read_settings_file(run_dir)
+    if stored is None and os.path.exists(os.path.join(run_dir, "summary.json")):
+        with open(os.path.join(run_dir, "summary.json")) as f:
+            stored = json.load(f).get("config")
+    return stored
+
+
+def state_of(run_dir, asked):
+    """(state, why) of a run folder for the settings asked: done, resume (a checkpoint, or a finished run
+    asked for more steps), held (a live process trains it), new, or other (a run of other settings:
+    why names the keys, and the sweep leaves it alone)."""
+    stored = folder_settings(run_dir)
+    if stored is not None:
+        if asked["vocab_size"] is None:  # the dataset's, once train.py has read it: not compared
+            stored = {k: v for k, v in stored.items() if k != "vocab_size"}
+        diffs = differences(stored, asked)
+        if diffs:
+            return "other", say_differences(diffs)
     if os.path.exists(os.path.join(run_dir, "summary.json")):
-        return "done"
+        trained = stored["max_iters"] if stored else asked["max_iters"]
+        if asked["max_iters"] < trained:
+            return "other", f"max_iters ({trained} there, {asked['max_iters']} asked: a run is continued, not shortened)"
+        return ("resume", "continued") if asked["max_iters"] > trained else ("done", "")
     if lock_holder(run_dir):
-        return "held"
-    return "resume" if os.path.exists(os.path.join(run_dir, "ckpt.pt")) else "new"
+        return "held", ""
+    return ("resume", "") if os.path.exists(os.path.join(run_dir, "ckpt.pt")) else ("new", "")
 
 
 def plan(configs, seeds, out):
-    """(config, seed, run_dir) for every run of the grid, configs in the order given."""
-    return [(config, seed, os.path.join(out, f"{os.path.splitext(os.path.basename(config))[0]}_s{seed}"))
-            for config in configs for seed in seeds]
+    """(config, seed, run_dir, settings) for every run of the grid, configs in the order given; configs
+    maps each config to (its settings, the overrides that change it)."""
+    return [(config, seed, os.path.join(out, run_name(config, changes, seed)),
+             {**settings, "seed": seed, "out_dir": os.path.join(out, run_name(config, changes, seed))})
+            for config, (settings, changes) in configs.items() for seed in seeds]
 
 
 def free_port():
@@ -65,17 +96,26 @@ def command(config, seed, run_dir, resume, overrides, nproc):
 
 def expand(patterns, overrides):
     """Config paths from paths or globs (the shell usually expands them; quoted ones are expanded here),
-    each read with the overrides as train.py will, so a typo stops the sweep before any run starts.
-    Returns the paths and train.py's settings of each."""
-    import train  # torch is slow to import: only once the arguments have parsed
+    each read with the overrides as train.py will, and its model checked, so a typo stops the sweep
+    before any run starts. Returns {path: (its settings, the overrides that change it)}."""
+    from model import check_config  # torch is slow to import: only once the arguments have parsed
     paths = {}
     for pattern in patterns:
         found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
         if not found:
             raise ConfigError(f"no config matches {pattern}")
         for path in found:
-            paths[path] = configure(train.DEFAULTS, [path, *overrides])
+            settings, _, changes = read_settings([path, *overrides])
+            check_config(model_config(settings))
+            paths[path] = (settings, changes)
     return paths
+
+
+def default_jobs(nproc):
+    """As many runs as the machine holds at once: one per nproc GPUs, or one per pair of CPU cores."""
+    import torch
+    gpus = torch.cuda.device_count()
+    return max(1, gpus // nproc) if gpus else max(1, (os.cpu_count() or 1) // 2)
 
 
 def slots(jobs, nproc):
@@ -102,7 +142,7 @@ class Sweep:
     """Runs waiting, going and ended, with the progress line and the end-of-run bookkeeping."""
 
     def __init__(self, runs, overrides, nproc, envs):
-        self.waiting, self.going, self.free = list(runs), {}, list(envs)  # going: Popen -> (name, run_dir, start, env)
+        self.waiting, self.going, self.free = list(runs), {}, list(envs)  # going: Popen -> (name, dir, asked, start, env)
         self.overrides, self.nproc = overrides, nproc
         self.done, self.failed, self.skipped, self.durations = 0, [], 0, []
         self.total = len(runs)
@@ -119,8 +159,13 @@ class Sweep:
     def start_next(self):
         """Start the next waiting run that needs running; False when none is left."""
         while self.waiting:
-            config, seed, run_dir = self.waiting.pop(0)
-            name, state = os.path.basename(run_dir), state_of(run_dir)  # now, not when the sweep began
+            config, seed, run_dir, asked = self.waiting.pop(0)
+            name, (state, why) = os.path.basename(run_dir), state_of(run_dir, asked)  # now, not when the sweep began
+            if state == "other":
+                self.failed.append(name)
+                print(f"{name}: NOT RUN: {run_dir} holds a run of other settings: {why}; remove it, or sweep into "
+                      f"another --out", flush=True)
+                continue
             if state == "done":
                 self.done += 1
                 print(f"{name}: done already", flush=True)
@@ -134,7 +179,7 @@ class Sweep:
             with open(os.path.join(run_dir, "train.log"), "a") as log:
                 proc = subprocess.Popen(command(config, seed, run_dir, state == "resume", self.overrides, self.nproc),
                                         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
-            self.going[proc] = (name, run_dir, time.time(), env)
+            self.going[proc] = (name, run_dir, asked, time.time(), env)
             print(f"{name}: {'resuming' if state == 'resume' else 'running'} ({self.progress()})", flush=True)
             return True
         return False
@@ -142,13 +187,13 @@ class Sweep:
     def reap(self):
         """Record every run that has ended, and give its slot back."""
         for proc in [p for p in self.going if p.poll() is not None]:
-            name, run_dir, t0, env = self.going.pop(proc)
+            name, run_dir, asked, t0, env = self.going.pop(proc)
             self.free.append(env)
             if proc.returncode == 0:
                 self.done += 1
                 self.durations.append(time.time() - t0)
                 print(f"{name}: finished in {time.time() - t0:.0f} s ({self.progress()})", flush=True)
-            elif proc.returncode == RunLocked.exit_code or state_of(run_dir) == "done":
+            elif proc.returncode == RunLocked.exit_code or state_of(run_dir, asked)[0] == "done":
                 self.skipped += 1  # another sweep got there first
                 print(f"{name}: skipped, another process trains or trained it ({self.progress()})", flush=True)
             else:
@@ -181,7 +226,9 @@ def main(argv):
     p.add_argument("--seeds", nargs="+", type=int, default=[1337])
     p.add_argument("--out", default="out", help="where the run folders go")
     p.add_argument("--nproc", type=int, default=1, help="processes per run, under torchrun when > 1")
-    p.add_argument("--jobs", type=int, default=1, help="runs at once, each with its share of the CPU or its own GPUs")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="runs at once, each with its share of the CPU or its own GPUs (default: one per pair of "
+                        "cores, or per --nproc GPUs)")
     p.add_argument("--dry_run", action="store_true", help="list the runs, what is done, and what the rest will cost")
     p.add_argument("--gpu", default="H100", help="with --dry_run: the GPU to cost the grid on (a name in memory.py's table)")
     p.add_argument("--mfu", type=float, default=0.4, help="with --dry_run: the fraction of the GPU's bf16 peak assumed")
@@ -192,23 +239,27 @@ def main(argv):
                 f"(overrides for train.py are --key=value)")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ConfigError(f"--out {args.out} is a file, not a folder: name a folder for the run folders")
-    if args.nproc < 1 or args.jobs < 1:
+    if args.nproc < 1 or (args.jobs is not None and args.jobs < 1):
         p.error(f"--nproc {args.nproc}, --jobs {args.jobs}: a run needs at least one process, a sweep one job")
     configs = expand(args.configs, overrides)
     runs = plan(configs, args.seeds, args.out)
 
     if args.dry_run:
         from memory import cost_table
-        print(cost_table([(run_dir, state_of(run_dir), configs[config]) for config, _, run_dir in runs],
+        print(cost_table([(run_dir, state_of(run_dir, asked)[0], asked) for _, _, run_dir, asked in runs],
                          args.gpu, args.mfu, args.nproc))
         return 0
 
     signal.signal(signal.SIGTERM, interrupt)
-    return Sweep(runs, overrides, args.nproc, slots(args.jobs, args.nproc)).run()
+    envs = slots(args.jobs or default_jobs(args.nproc), args.nproc)
+    each = f"{envs[0]['OMP_NUM_THREADS']} thread(s)" if "OMP_NUM_THREADS" in envs[0] else f"{args.nproc} GPU(s)"
+    print(f"{len(runs)} runs, {len(envs)} at once, {each} each", flush=True)
+    return Sweep(runs, overrides, args.nproc, envs).run()
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(run_cli(main, sys.argv[1:]))
+        # ValueError too: the model's own checks (an unknown norm, a setting a norm does not take) raise it
+        sys.exit(run_cli(main, sys.argv[1:], also=(ValueError,)))
     except KeyboardInterrupt:
         sys.exit("interrupted: every run was stopped; run the same command again to resume")

@@ -4,14 +4,14 @@ Train a GPT or Llama with a pluggable norm, on a CPU or on GPUs.
     python train.py config/micro/dyt_micro_8k.py                # one process, CPU or one GPU
     torchrun --standalone --nproc_per_node=8 train.py config/dyt_64m_1m.py
 
-Settings are the globals below, overridden by config files and --key=value (see configurator.py).
-A run writes into out_dir: log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state,
-enough to resume exactly), best.pt (the weights with the lowest validation loss so far, when the
-validation loss is a prefix: see val_tokens) and, when it finishes, summary.json.
+Settings and their defaults are in settings.py (`python train.py --help` lists them), changed by
+config files and --key=value (configurator.py). A run writes into out_dir: settings.json (what the run
+is), log.jsonl (one line per evaluation), ckpt.pt (the latest evaluated state, enough to resume
+exactly), best.pt (the weights with the lowest validation loss so far, when the validation loss is a
+prefix: see val_tokens) and, when it finishes, summary.json.
 """
 
 import gc
-import json
 import math
 import os
 import sys
@@ -27,79 +27,14 @@ import torch.nn.functional as F
 from torch.distributed.fsdp import fully_shard
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from checkpoint import (RunError, atomic_save, diverged, full_state, load_checkpoint, load_full_state, read_log,
-                        rng_state, start_or_resume)
-from configurator import ConfigError, changes, configure, run_cli
+from checkpoint import (RunError, append_line, atomic_save, check_run_folder, diverged, full_state, load_checkpoint,
+                        load_full_state, read_log, rng_state, start_or_resume)
+from cli import ConfigError, run_cli
+from configurator import read_settings, setting_lines
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
-from model import build_model, model_config
+from model import build_model
 from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
-
-# -----------------------------------------------------------------------------
-# defaults: a small GPT on tiny Shakespeare bytes that trains in minutes on a laptop CPU
-# what the run is, as each config declares it: report.py groups and compares runs by these
-study = None                 # "regime" (norms over model sizes and data budgets) or "entropy"; None = neither
-method = None                # e.g. "vanilla", "dyt", "dyt_alpha0.5", "lnfree_gelu"; "vanilla" is the baseline
-scale = None                 # e.g. "64m", "micro"
-budget = None                # e.g. "1m", "8k"; "118m_10k" for the 10,000-step runs
-# I/O
-out_dir = "out"
-eval_interval = 250          # evaluate, log and checkpoint every this many steps (and at the end)
-log_interval = 10            # print the training loss every this many steps
-init_from = "scratch"        # "scratch" or "resume" (from out_dir/ckpt.pt)
-overwrite = False            # allow starting from scratch over a finished run in out_dir
-# data
-dataset = "shakespeare_byte"  # a folder of data_dir made by prepare_data.py
-data_dir = "data"
-train_tokens = None          # training budget: the first train_tokens tokens of train.bin (None = all)
-val_tokens = None            # validation: the first val_tokens tokens of val.bin (None = all); with a
-                             # prefix, the whole split is also evaluated, at the end and at the best checkpoint
-batch_size = 32              # micro-batch, in sequences
-gradient_accumulation_steps = 1  # micro-batches per step, summed over all processes (as in nanoGPT)
-block_size = 128
-# model (see ModelConfig in model.py for what each means)
-arch = "gpt"
-n_layer = 4
-n_head = 4
-n_kv_head = None
-n_embd = 128
-vocab_size = None            # None = the dataset's vocabulary padded up to a multiple of 64
-dropout = 0.0
-bias = False
-norm = "layernorm"
-norm_final = None            # None = the same as norm
-norm_eps = None              # None = the norm's own
-alpha_init = 2.0
-alpha_init_attn = None
-alpha_init_ffn = None
-alpha_init_final = None
-embed_scale = False
-activation = "gelu"
-scaled_init = True
-rope = True
-# optimiser: AdamW, weight decay on matrices and embeddings only (tensors of 2 or more dimensions)
-learning_rate = 1e-3
-max_iters = 2000
-weight_decay = 0.1
-slope_weight_decay = False   # decay the learnable leaky-ReLU slopes too (the entropic-overload paper does)
-beta1 = 0.9
-beta2 = 0.95
-grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
-# schedule: linear warmup, then cosine decay to min_lr at lr_decay_iters, then min_lr
-warmup_iters = 200
-lr_decay_iters = 2000
-min_lr = 1e-4
-# system
-device = None                # None = "cuda" if a GPU is there, else "cpu"
-dtype = None                 # None = "bfloat16" on a GPU that has it, else "float32"
-compile = None               # None = torch.compile on a GPU only (on a CPU it rarely pays)
-fsdp = False                 # under torchrun: shard parameters, gradients and optimiser state (FSDP2)
-                             # over the processes instead of replicating them (DDP); for models that
-                             # do not fit one GPU with their optimiser state (see memory.py)
-seed = 1337
-# -----------------------------------------------------------------------------
-DEFAULTS = {k: v for k, v in globals().items()
-            if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
-
+from settings import help_settings, model_config, resolve_system
 
 def get_lr(cfg, it):
     if it < cfg.warmup_iters:
@@ -120,45 +55,6 @@ def make_optimizer(model, cfg, fused):
     groups = [{"params": [p for name, p in params if name in decayed], "weight_decay": cfg.weight_decay},
               {"params": [p for name, p in params if name not in decayed], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
-
-
-def available_devices():
-    """The devices this machine has, as torch names them."""
-    return (["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-            + (["mps"] if torch.backends.mps.is_available() else []))
-
-
-def check_device(device):
-    """Refuse a device this machine does not have, naming the ones it has."""
-    try:
-        d = torch.device(device)
-    except RuntimeError:
-        raise ConfigError(f"device={device!r} is not a device name: use cpu, cuda, cuda:N or mps") from None
-    if not (d.type == "cpu" or (d.type == "cuda" and (d.index or 0) < torch.cuda.device_count())
-            or (d.type == "mps" and torch.backends.mps.is_available())):
-        raise ConfigError(f"device={device!r} is not on this machine, which has {', '.join(available_devices())}")
-
-
-# the smallest value each count can take (max_iters = 0 evaluates the initial model and stops)
-AT_LEAST = {"batch_size": 1, "gradient_accumulation_steps": 1, "block_size": 1, "n_layer": 1, "n_head": 1,
-            "n_embd": 1, "eval_interval": 1, "log_interval": 1, "max_iters": 0, "warmup_iters": 0}
-
-
-def resolve_system(cfg):
-    """Refuse settings no run can start with; fill in device, dtype and compile when left to None."""
-    for key, least in AT_LEAST.items():
-        if getattr(cfg, key) < least:
-            raise ConfigError(f"{key}={getattr(cfg, key)} must be at least {least}")
-    if cfg.device is None:
-        cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
-    check_device(cfg.device)
-    if cfg.dtype is None:
-        gpu_bf16 = cfg.device.startswith("cuda") and torch.cuda.is_bf16_supported()
-        cfg.dtype = "bfloat16" if gpu_bf16 else "float32"
-    if cfg.dtype not in ("float32", "bfloat16"):
-        raise ConfigError(f"dtype={cfg.dtype!r}: use float32 or bfloat16 (float16 would need a loss scaler)")
-    if cfg.compile is None:
-        cfg.compile = cfg.device.startswith("cuda")
 
 
 def setup_distributed(cfg):
@@ -283,8 +179,7 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
     model_state, optimizer_state = full_state(model, run.optimizer)
     if run.master:
         print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
-        with open(run.log_path, "a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_line(run.log_path, row)
         if cfg.val_tokens and val_loss < run.best_val_loss:  # strictly: the first of equal losses stays
             run.best_val_loss = val_loss
             atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "meta": run.meta, "iter": it},
@@ -316,9 +211,11 @@ def whole_split_at_best(run):
     return evaluate(run.raw_model, run.evals.val_full, run.evals.val_full_windows, cfg, run.autocast, run.rank, run.world)
 
 
-def optimisation_step(run, model, it):
+def optimisation_step(run, model, it, before_update=None):
     """One step over the global batch: this process's micro-batches, gradients averaged across
-    processes after the last one, clipping, AdamW. Returns the mean loss, on the device (no sync)."""
+    processes after the last one, clipping, AdamW. Returns the mean loss, on the device (no sync).
+    before_update(loss), if given, sees the model with this step's gradients before they are used
+    (plateau.py's diagnostics)."""
     cfg, loss_sum = run.cfg, 0.0
     for micro_step in range(run.n_micro):
         first = it * run.global_batch + run.rank * run.per_rank + micro_step * run.micro
@@ -331,6 +228,8 @@ def optimisation_step(run, model, it):
             _, loss = model(x, y)
         (loss / run.n_micro).backward()
         loss_sum += loss.detach() / run.n_micro
+    if before_update is not None:
+        before_update(loss_sum)
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(run.raw_model.parameters(), cfg.grad_clip)
     run.optimizer.step()
@@ -338,7 +237,18 @@ def optimisation_step(run, model, it):
     return loss_sum
 
 
-def train(cfg):
+def set_lr(run, it):
+    """The schedule's learning rate at step it, given to the optimiser; returns it."""
+    lr = get_lr(run.cfg, it)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def prepare(cfg):
+    """What a run reads, in this process: the system settings resolved, the process group joined, the
+    global batch split over processes, the training windows and everything evaluations read. Returns
+    the run (a namespace the loop, evaluate_and_save and plateau.py share)."""
     resolve_system(cfg)
     rank, world = setup_distributed(cfg)
     run = SimpleNamespace(cfg=cfg, rank=rank, world=world, master=rank == 0)
@@ -347,6 +257,9 @@ def train(cfg):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     run.autocast = torch.autocast(run.device_type, dtype=torch.bfloat16) if cfg.dtype == "bfloat16" else nullcontext()
+    # pinned memory lets the copy to a GPU overlap with compute
+    run.to_device = ((lambda t: t.pin_memory().to(cfg.device, non_blocking=True)) if run.device_type == "cuda"
+                     else (lambda t: t.to(cfg.device)))
 
     # the global batch is batch_size * gradient_accumulation_steps sequences whatever the number of
     # processes; each takes an equal share, in micro-batches of at most batch_size
@@ -358,50 +271,58 @@ def train(cfg):
     run.micro = math.gcd(cfg.batch_size, run.per_rank)
     run.n_micro = run.per_rank // run.micro
 
-    # data
     run.meta = load_meta(cfg.data_dir, cfg.dataset)
     if cfg.vocab_size is None:
         cfg.vocab_size = padded_vocab(run.meta)
-    train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
-    val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
-    run.windows = TrainWindows(train_data, cfg.block_size, cfg.seed)
-    run.evals = evaluation_data(cfg, train_data, val_data)
+    run.train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
+    run.val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
+    run.windows = TrainWindows(run.train_data, cfg.block_size, cfg.seed)
+    run.evals = evaluation_data(cfg, run.train_data, run.val_data)
+    return run
 
-    # model and optimiser
+
+def build(run):
+    """The model and its optimiser: the same initial weights on every process (FSDP broadcasts nothing),
+    sharded under FSDP."""
+    cfg = run.cfg
     run.model_cfg = model_config(cfg)
-    torch.manual_seed(cfg.seed)  # the same initial weights on every process (FSDP broadcasts nothing)
+    torch.manual_seed(cfg.seed)
     run.raw_model = build_model(run.model_cfg).to(cfg.device)
-    torch.manual_seed(cfg.seed + rank)  # dropout differs per process; the data does not depend on it
-    cfg.fsdp = cfg.fsdp and world > 1  # one process has nothing to shard
+    torch.manual_seed(cfg.seed + run.rank)  # dropout differs per process; the data does not depend on it
+    cfg.fsdp = cfg.fsdp and run.world > 1  # one process has nothing to shard
     if cfg.fsdp:
         for block in run.raw_model.h:  # each block gathers its parameters just before it runs
             fully_shard(block)
         fully_shard(run.raw_model)
     run.optimizer = make_optimizer(run.raw_model, cfg, fused=run.device_type == "cuda")
+
+
+def train(cfg, changes=()):
+    """Train a run to cfg.max_iters in cfg.out_dir, from scratch or resumed; changes are the command
+    line's overrides that change the run (configurator.read_settings), kept in settings.json."""
+    run = prepare(cfg)
+    ckpt = check_run_folder(cfg, run.master)  # before the model: a resume with other settings stops here
+    build(run)
     run.ckpt_path, run.log_path = os.path.join(cfg.out_dir, "ckpt.pt"), os.path.join(cfg.out_dir, "log.jsonl")
     run.best_path = os.path.join(cfg.out_dir, "best.pt")
-    start_iter, elapsed_before, train_time = start_or_resume(cfg, run.raw_model, run.optimizer, asdict(run.model_cfg),
-                                                             rank, run.device_type, run.master)
+    start_iter, elapsed_before, train_time = start_or_resume(cfg, ckpt, list(changes), run.raw_model, run.optimizer,
+                                                             run.rank, run.device_type, run.master)
     run.best_val_loss = min((r["val_loss"] for r in read_log(run.log_path, start_iter)), default=math.inf) \
         if run.master else math.inf
     model = torch.compile(run.raw_model) if cfg.compile else run.raw_model
-    if world > 1 and not cfg.fsdp:
+    if run.world > 1 and not cfg.fsdp:
         model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if run.device_type == "cuda" else None)
     if run.master:
-        print(f"{cfg.arch} {cfg.norm}: {run.raw_model.num_params() / 1e6:.2f}M parameters, {len(train_data):,} training "
-              f"tokens, {run.global_batch} x {cfg.block_size} tokens per step over {world} process(es) on {cfg.device}")
-    # pinned memory lets the copy to a GPU overlap with compute
-    run.to_device = ((lambda t: t.pin_memory().to(cfg.device, non_blocking=True)) if run.device_type == "cuda"
-                     else (lambda t: t.to(cfg.device)))
+        print(f"{cfg.arch} {cfg.norm}: {run.raw_model.num_params() / 1e6:.2f}M parameters, {len(run.train_data):,} "
+              f"training tokens, {run.global_batch} x {cfg.block_size} tokens per step over {run.world} process(es) "
+              f"on {cfg.device}")
 
     # the loop: evaluate (and checkpoint) every eval_interval steps and at the end, else step
     t_start = t_train = t_log = time.time()
     loss_acc = torch.zeros((), device=cfg.device)
     it = start_iter
     while True:
-        lr = get_lr(cfg, it)
-        for group in run.optimizer.param_groups:
-            group["lr"] = lr
+        lr = set_lr(run, it)
         resumed_here = it == start_iter and cfg.init_from == "resume"  # evaluated before the run stopped
         if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not resumed_here:
             train_time += time.time() - t_train
@@ -412,7 +333,7 @@ def train(cfg):
         loss_acc += optimisation_step(run, model, it)
         it += 1
         if it % cfg.log_interval == 0:  # the only host sync of the loop, every log_interval steps
-            mean_loss = all_sum([loss_acc.item()], cfg.device)[0] / world / cfg.log_interval
+            mean_loss = all_sum([loss_acc.item()], cfg.device)[0] / run.world / cfg.log_interval
             loss_acc.zero_()
             if not math.isfinite(mean_loss):
                 raise diverged(cfg, run.master, f"the training loss became {mean_loss} before step {it}")
@@ -423,11 +344,11 @@ def train(cfg):
 
     best_full = whole_split_at_best(run)
     if run.master:
-        unigram = unigram_losses(train_data, val_data, run.meta["vocab_size"])
-        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(train_data), len(val_data),
-                            unigram, best_full)
+        unigram = unigram_losses(run.train_data, run.val_data, run.meta["vocab_size"])
+        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(run.train_data),
+                            len(run.val_data), unigram, best_full)
         summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
-        summary["config"] = vars(cfg)
+        summary["config"], summary["changes"] = vars(cfg), list(changes)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "
               f"best {summary['best_val_loss']:.4f} at step {summary['best_iter']}")
@@ -442,13 +363,13 @@ def train(cfg):
 
 
 def main(argv):
-    sources = {}
-    cfg = configure(DEFAULTS, argv, sources)
+    cfg, sources, changes = read_settings(argv)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, once
-        print("settings that differ from train.py's defaults:\n  " + "\n  ".join(changes(cfg, DEFAULTS, sources)))
-    train(SimpleNamespace(**cfg))
+        print("the run's settings ('=' marks a value equal to its default; python train.py --help lists all):\n"
+              + "\n".join(setting_lines(cfg, sources)))
+    train(SimpleNamespace(**cfg), changes)
 
 
 if __name__ == "__main__":
     # ValueError too: the model's own checks (an unknown norm or activation, a bad dropout) raise it
-    run_cli(main, sys.argv[1:], also=(ValueError,))
+    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=help_settings())

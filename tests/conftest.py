@@ -62,15 +62,16 @@ TINY = ["--n_layer=2", "--n_head=2", "--n_embd=32", "--block_size=32", "--batch_
         "--val_tokens=8192", "--log_interval=5", "--warmup_iters=5", "--lr_decay_iters=1000"]
 
 
-def run(script, *args, expect_ok=True, torchrun=None, timeout=600):
-    """Run a repo script (as `python script` or under torchrun) in the repo; returns the CompletedProcess."""
+def run(script, *args, expect_ok=True, torchrun=None, timeout=600, cwd=REPO):
+    """Run a repo script (as `python script` or under torchrun) in the repo (or cwd, a copy of it);
+    returns the CompletedProcess."""
     args = [str(a) for a in args]
     if torchrun:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}", script, *args]
-        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                            env={**os.environ, "OMP_NUM_THREADS": "1"})
     else:
-        p = run_script(script, args, REPO, timeout)
+        p = run_script(script, args, str(cwd), timeout)
         cmd = p.args
     if expect_ok and p.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")

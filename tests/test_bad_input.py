@@ -53,7 +53,17 @@ ROWS = [
     (T + ["--out_dir={W}/afile"], "out_dir {W}/afile is a file, not a folder"),
     (T + ["--out_dir={run}"], "already holds a finished run: choose another out_dir, or pass --overwrite=True"),
     (T + ["--out_dir={W}/fresh", "--init_from=resume"], "there is no checkpoint at {W}/fresh/ckpt.pt"),
-    (T + ["--out_dir={run}", "--init_from=resume", "--n_embd=48"], "the model differs from the checkpoint's in n_embd"),
+    (T + ["--out_dir={run}", "--init_from=resume", "--n_embd=48"],
+     "cannot resume {run}: its run was trained with other settings: n_embd (32 there, 48 asked)"),
+    (T + ["--out_dir={run}", "--init_from=resume", "--max_iters=1", "--eval_interval=2"],
+     "cannot resume {run} to max_iters=1: its checkpoint is at step 2, and a run is continued, not shortened"),
+    (T + ["--norm=dyt", "--norm_eps=1e-5"], "norm 'dyt' takes no eps, but norm_eps=1e-05 is set: set norm_eps to None"),
+    (T + ["config/micro/vanilla_micro_8k.py", "--alpha_init=3"],
+     "norm 'layernorm' takes no alpha_init, but alpha_init=3.0 is set: set alpha_init to None"),
+    (T + ["config/plateau/dyt_faithful_8k.py", "--norm=hardtanh"],
+     "names the method 'dyt_faithful', and --norm=hardtanh makes the run another norm's: label it with --method=NAME"),
+    (T + ["--norm=hardtanh", "--method=dyt_clip"], "method 'dyt_clip' (the command line) is a label of 'dyt'"),
+    (T + ["config/grid.py"], "config/grid.py is the table make_configs.py writes the configs from, not a config"),
     (T + ["--out_dir={W}/corrupt", "--init_from=resume"], "checkpoint {W}/corrupt/ckpt.pt is corrupt or truncated"),
     (T + ["--out_dir={W}/foreign", "--init_from=resume"], "not a checkpoint of this repo's train.py"),
     # sample.py
@@ -83,6 +93,8 @@ ROWS = [
     (["sweep.py", "config/micro/dyt_micro_8k.py", "max_iters=3"],
      "argument 'max_iters=3' is neither a config file (.py) nor --key=value"),
     (["sweep.py", "config/micro/dyt_micro_8k.py", "--nproc", "0"], "a run needs at least one process"),
+    (["sweep.py", "config/micro/dyt_micro_8k.py", "--norm=batchnorm"], "unknown norm 'batchnorm': choose one of"),
+    (["sweep.py", "config/micro/vanilla_micro_8k.py", "--alpha_init=2"], "norm 'layernorm' takes no alpha_init"),
     # report.py
     (["report.py"], "usage: python report.py OUT_DIR"),
     (["report.py", "{W}/nowhere"], "{W}/nowhere is not a folder"),
@@ -103,6 +115,8 @@ ROWS = [
     (["configurator.py", "config/nope.py"], "config file config/nope.py not found"),
     (["configurator.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),
     (["configurator.py", "config/dyt_64m_1m.py", "--n_layers=3"], "unknown config key 'n_layers'"),
+    # make_configs.py
+    (["make_configs.py", "--write"], "usage: python make_configs.py [--check]"),
     # prepare_data.py
     (["prepare_data.py", "text", "--input", "{W}/empty.txt", "--name", "e", "--data_dir", "{W}/d"], "holds no text"),
     (["prepare_data.py", "text", "--input", "{W}/blank.txt", "--name", "e", "--data_dir", "{W}/d"], "all blank"),

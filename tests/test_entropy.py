@@ -12,7 +12,7 @@ import torch
 
 import train
 from conftest import REPO, read_log, run
-from configurator import configure
+from configurator import read_settings
 from dyt import LayerNorm
 from model import LeakyReLU, ModelConfig, build_model
 from probes import causal_entropy, entropy_ceiling, learned_scalars, probe_attention
@@ -113,7 +113,7 @@ def test_lnfree_keeps_only_the_final_norm():
 @pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "config", "ln*_*.py"))))
 def test_entropy_configs_are_what_their_names_say(path):
     name = os.path.basename(path)[:-3]
-    cfg = configure(train.DEFAULTS, [path])
+    cfg = read_settings([path])[0]
     kind, act = cfg["method"].split("_")
     shape = cfg["scale"]
     assert cfg["study"] == "entropy" and name == f"{kind}_{act}_{shape}"
@@ -143,7 +143,9 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
     run("report.py", tmp_path / "runs")
     md = (tmp_path / "runs" / "report.md").read_text()
     assert "## Entropic overload" in md
-    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky (micro) |"))
+    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky (micro, batch_size=8, block_size=32, "
+                                                                   "eval_interval=10, max_iters=20, n_layer=2, "
+                                                                   "val_tokens=4096) |"))
     nats = sum(e for layer in last["attn_entropy"] for e in layer) / 8
     assert f"| {nats:.2f} (1 seed) | {entropy_ceiling(32):.3f} | {nats / entropy_ceiling(32):.2f} (1 seed) |" in row
     for png in ("entropy_lnfree_leaky_micro_s1.png", "leaky_slopes.png"):

@@ -41,7 +41,8 @@ SCALES = {"64m": (12, 8, 512, 63.52e6), "124m": (12, 12, 768, 123.6e6), "354m": 
 def test_parameter_counts_match_the_paper(scale):
     n_layer, n_head, n_embd, expected = SCALES[scale]
     with torch.device("meta"):
-        model = build_model(ModelConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, bias=False, block_size=512))
+        model = build_model(ModelConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, bias=False, block_size=512,
+                                        vocab_size=50304))
     assert abs(model.num_params() / expected - 1) < 0.005
 
 
@@ -89,7 +90,8 @@ def test_llama_ablation_switches_change_the_model_as_named():
 
 def test_the_papers_llama_gelu_ablation_is_1536_wide_at_64m():
     with torch.device("meta"):
-        gelu = build_model(ModelConfig(arch="llama", n_layer=12, n_head=8, n_embd=512, activation="gelu", bias=False))
+        gelu = build_model(ModelConfig(arch="llama", n_layer=12, n_head=8, n_embd=512, activation="gelu", bias=False,
+                                       vocab_size=50304))
     assert gelu.h[0].mlp.c_fc.out_features == 1536
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from dyt import NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, llm_alpha0, make_norm
+from dyt import FLAT, NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, SquashingNorm, llm_alpha0, make_norm, takes
 from model import ModelConfig, build_model
 from probes import effective_rank, forward_with_hooks, probe_norms_and_rank, watch_norms
 
@@ -53,7 +53,8 @@ def test_hardtanh_clips_at_one():
 @pytest.mark.parametrize("kind", [k for k in NORMS if k != "identity"])
 def test_gradients_match_finite_differences(kind):
     torch.manual_seed(0)
-    norm = make_norm(kind, 6, alpha_init=0.7, bias=True).double()
+    alpha = {"alpha_init": 0.7} if "alpha_init" in takes(kind) else {}
+    norm = make_norm(kind, 6, bias=True, **alpha).double()
     with torch.no_grad():  # move parameters off their init so every term of the gradient matters
         for p in norm.parameters():
             p.add_(0.1 * torch.randn_like(p))
@@ -86,13 +87,61 @@ def test_rmsnorm_normalises_in_fp32_for_bf16_input():
     assert torch.allclose(RMSNorm(64)(x), ref, atol=1e-5)
 
 
-def test_make_norm_gives_each_class_the_options_it_takes():
-    assert isinstance(make_norm("dyt", 8, alpha_init=3.0), DyT) and make_norm("dyt", 8, alpha_init=3.0).alpha.item() == 3.0
-    assert isinstance(make_norm("identity", 8, alpha_init=3.0), torch.nn.Identity)
-    assert make_norm("rmsnorm", 8, eps=1e-5, alpha_init=3.0).eps == 1e-5 and make_norm("rmsnorm", 8, eps=None).eps == 1e-6
-    assert make_norm("layernorm", 8, bias=True).bias is not None and make_norm("hardtanh", 8, bias=True) is not None
+def test_make_norm_passes_what_it_is_given_and_refuses_what_a_norm_does_not_take():
+    assert make_norm("dyt", 8, alpha_init=3.0).alpha.item() == 3.0 and make_norm("dyt", 8).alpha.item() == 2.0
+    assert make_norm("derf", 8).alpha.item() == 0.5  # each squash's own alpha_0 when none is given
+    assert make_norm("rmsnorm", 8, eps=1e-5).eps == 1e-5 and make_norm("rmsnorm", 8, eps=None).eps == 1e-6
+    # bias is the model's: a norm that has one takes it, one that has none is built without
+    assert make_norm("layernorm", 8, bias=True).bias is not None and make_norm("hardtanh", 8, bias=True).bias is not None
+    assert isinstance(make_norm("rmsnorm", 8, bias=True), RMSNorm) and isinstance(make_norm("identity", 8, bias=True),
+                                                                                    torch.nn.Identity)
+    for kind, option in (("layernorm", "alpha_init"), ("hardtanh", "alpha_init"), ("identity", "alpha_init"),
+                         ("dyt", "eps"), ("identity", "eps")):
+        with pytest.raises(ValueError, match=f"norm '{kind}' does not take {option}=3.0"):
+            make_norm(kind, 8, **{option: 3.0})
     with pytest.raises(ValueError, match=f"choose one of {', '.join(NORMS)}"):
         make_norm("batchnorm", 8)
+
+
+def test_a_model_names_the_setting_its_norm_does_not_take():
+    with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init=2.0 is set"):
+        build_model(ModelConfig(vocab_size=32, norm="layernorm", alpha_init=2.0))
+    with pytest.raises(ValueError, match="norm 'dyt' takes no eps, but norm_eps=1e-05 is set"):
+        build_model(ModelConfig(vocab_size=32, norm="dyt", norm_eps=1e-5))
+    with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init_final=0.3 is set"):
+        build_model(ModelConfig(vocab_size=32, norm="dyt", norm_final="layernorm", alpha_init_final=0.3))
+
+
+@pytest.mark.parametrize("kind", NORMS)
+def test_every_norm_of_the_registry_has_what_the_probes_read(kind):
+    """A squashing norm says where it saturates, and its squash is as flat there as tanh past 2; every other
+    norm normalises (the same output for x and 10 x) or is the identity: a squash that does not derive from
+    SquashingNorm would log no saturation, and this test names it."""
+    torch.manual_seed(0)
+    cls, norm = NORMS[kind], make_norm(kind, 16)
+    x = torch.randn(4, 16)
+    if not issubclass(cls, SquashingNorm):
+        scale_free = torch.allclose(norm(10 * x), norm(x), atol=1e-4)
+        assert scale_free or torch.equal(norm(x), x), f"{kind} squashes but is not a SquashingNorm: derive it from one"
+        return
+    assert set(takes(kind)) <= {"alpha_init", "bias"} and "bias" in takes(kind)
+    assert ("alpha_init" in takes(kind)) == (cls.alpha_default is not None)
+    for name, p in norm.named_parameters():  # alpha and the scalars are one number each, per layer
+        assert p.numel() == (16 if name in ("weight", "bias") else 1), name
+    # the squash is at least as steep as tanh at 2 just inside its threshold, and at most as steep just past it
+    u = torch.tensor([0.0, 0.999 * cls.saturation_threshold, 1.001 * cls.saturation_threshold], requires_grad=True)
+    norm.squash(u).sum().backward()
+    at_zero, inside, past = u.grad.tolist()
+    assert at_zero > 0 and inside / at_zero > FLAT >= past / at_zero, (inside / at_zero, past / at_zero)
+    with torch.no_grad():  # saturation is measured on what the squash sees
+        assert torch.equal(norm(x), norm.weight * norm.squash(norm.squash_input(x)))
+
+
+def test_a_squashing_norm_must_say_what_the_probes_read():
+    with pytest.raises(TypeError, match="must say where its squash saturates"):
+        type("NoThreshold", (SquashingNorm,), {"squash": lambda self, u: u.tanh()})
+    with pytest.raises(TypeError, match="must say what it squashes with"):
+        type("NoSquash", (SquashingNorm,), {"saturation_threshold": 2.0})
 
 
 def test_saturation_probe_counts_squashed_elements_without_changing_outputs():

@@ -1,101 +1,16 @@
-"""Every regime config matches the paper's protocol, and every family of the grid runs and probes on a CPU."""
+"""The collapse rule, and every family of the regime grid runs and probes on a CPU (tests/test_configs.py
+checks the configs against the paper)."""
 
-import glob
 import json
 import math
-import os
-import re
 
 import numpy as np
 import pytest
-import torch
 
-import train
-from conftest import REPO, read_log, run
-from configurator import configure
-from dyt import llm_alpha0
-from model import build_model, model_config
+from conftest import read_log, run
 from probes import collapsed
 
-with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
-    PAPER = json.load(f)
-PROTOCOL, SCALES = PAPER["protocol"], PAPER["scales"]
-BUDGETS = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000, "118m": None}
-# WikiText-103's validation split holds about 0.25M GPT-2 tokens; where it is prepared here, its real
-# size (from meta.json) is checked too
-WIKITEXT_TRAIN_TOKENS, WIKITEXT_VAL_TOKENS = 118_000_000, 250_000
-_META = os.path.join(REPO, "data", "wikitext103", "meta.json")
-WIKITEXT_VAL_SIZES = [WIKITEXT_VAL_TOKENS] + ([json.load(open(_META))["val_tokens"]] if os.path.exists(_META) else [])
-
-
-def expected_names():
-    names = [f"{norm}_{c['scale']}_{c['tokens']}" for c in PAPER["cells"] for norm in ("vanilla", "dyt")]
-    names += [f"hardtanh_64m_{b}" for b in ("1m", "10m", "118m")] + [f"rmsnorm_64m_{b}" for b in ("1m", "118m")]
-    names += [f"dyt_64m_{b}_alpha{a}" for b in ("118m", "1m") for a in ("0.5", "1", "3")]
-    names += [f"vanilla_64m_118m_dropout{p}" for p in ("0.1", "0.3", "0.5")]
-    names += [f"llama_{n}_{s}_{b}" for n in ("vanilla", "dyt") for s in ("64m", "124m") for b in ("1m", "118m")]
-    names += [f"llama_dyt_64m_118m_{a}" for a in ("norope", "mha", "gelu")]
-    names += [f"dytrecipe_{c['scale']}_{c['tokens']}" for c in PAPER["cells"]]  # the DyT authors' LLM recipe
-    names += [f"{norm}_64m_118m_10k" for norm in ("vanilla", "dyt")]  # the paper's 10,000-step runs
-    names += [f"derf_64m_{b}" for b in ("1m", "10m", "50m", "118m")]  # Derf (arXiv 2512.10938), not in the paper
-    return names
-
-
-def test_every_listed_config_exists_and_nothing_else():
-    present = {os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "config", "*.py"))}
-    present = {name for name in present if not name.startswith(("ln_", "lnfree_"))}  # the entropy study
-    assert len(expected_names()) == 55 + 15 + 2 + 4
-    assert present == set(expected_names())
-
-
-@pytest.mark.parametrize("name", expected_names())
-def test_config_matches_the_paper(name):
-    cfg = configure(train.DEFAULTS, [os.path.join(REPO, "config", f"{name}.py")])
-    # what the config says it is, and that its file is named after it
-    llama, scale, budget = cfg["arch"] == "llama", cfg["scale"], cfg["budget"].removesuffix("_10k")
-    norm, _, variant = cfg["method"].partition("_")
-    steps = "_10k" if cfg["budget"].endswith("_10k") else ""
-    assert cfg["study"] == "regime"
-    assert name == f"{'llama_' if llama else ''}{norm}_{scale}_{budget}{'_' + variant if variant else ''}{steps}"
-    value, variant = re.sub(r"^[a-z]+", "", variant), re.sub(r"[\d.]+$", "", variant)  # alpha0.5 -> 0.5, alpha
-    s = SCALES[scale]
-    # the protocol
-    assert cfg["dataset"] == "wikitext103" and cfg["max_iters"] == (10_000 if steps else PROTOCOL["steps"])
-    assert cfg["block_size"] == PROTOCOL["block_size"] and cfg["vocab_size"] == PROTOCOL["vocab_size"]
-    assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == PROTOCOL["tokens_per_step"]
-    assert (cfg["batch_size"], cfg["gradient_accumulation_steps"]) == (s["batch_size"], s["grad_accum"])
-    assert cfg["learning_rate"] == PROTOCOL["lr"][scale]
-    assert (cfg["warmup_iters"], cfg["lr_decay_iters"], cfg["min_lr"]) == (2000, 600_000, 6e-5)
-    assert (cfg["beta1"], cfg["beta2"], cfg["weight_decay"], cfg["grad_clip"]) == (0.9, 0.95, 0.1, 1.0)
-    assert cfg["eval_interval"] == 500 and cfg["bias"] is False
-    assert cfg["dropout"] == (float(value) if variant == "dropout" else 0.0)
-    if cfg["norm"] in ("dyt", "derf"):  # Derf starts where its authors start it
-        assert cfg["alpha_init"] == (0.5 if norm == "derf" else float(value) if variant == "alpha" else 2.0)
-    recipe = norm == "dytrecipe"  # the DyT authors' per-site alpha_0 for the width, and the embedding scale
-    sites = (cfg["alpha_init_attn"], cfg["alpha_init_ffn"], cfg["alpha_init_final"])
-    assert sites == (llm_alpha0(cfg["n_embd"]) if recipe else (None, None, None))
-    assert cfg["embed_scale"] is recipe
-    # the scale and the budget
-    assert (cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == (s["n_layer"], s["n_head"], s["n_embd"])
-    assert cfg["train_tokens"] == BUDGETS[budget]
-    # the validation prefix the paper's code takes, val[:max(10000, N // 100)], on a split of WikiText's size
-    for split in WIKITEXT_VAL_SIZES:
-        budget_tokens = BUDGETS[budget] or WIKITEXT_TRAIN_TOKENS
-        assert min(cfg["val_tokens"] or split, split) == min(max(10_000, budget_tokens // 100), split)
-    # the model
-    vanilla = "rmsnorm" if llama else "layernorm"
-    assert cfg["norm"] == {"vanilla": vanilla, "dytrecipe": "dyt"}.get(norm, norm)
-    assert cfg["arch"] == ("llama" if llama else "gpt")
-    if llama:
-        assert cfg["rope"] == (variant != "norope")
-        assert cfg["n_kv_head"] is None  # the paper's code: multi-head unless told otherwise, and no run told it
-        assert cfg["activation"] == ("gelu" if variant == "gelu" else "swiglu")
-    else:
-        assert cfg["activation"] == "gelu" and cfg["n_kv_head"] is None
-        with torch.device("meta"):
-            model = build_model(model_config(cfg))
-        assert abs(model.num_params() / s["params"] - 1) < 0.005
-    assert cfg["out_dir"] == f"out/{name}"
+WIKITEXT_VAL_TOKENS = 250_000  # WikiText-103's validation split holds about 0.25M GPT-2 tokens
 
 
 # --- the collapse rule, on synthetic logs ---------------------------------------------------------

@@ -3,6 +3,7 @@
 Bad input in general (one line, exit 2, nothing written) is tests/test_bad_input.py.
 """
 
+import json
 import os
 import random
 from contextlib import contextmanager
@@ -49,15 +50,21 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(data_dir, tmp_path)
     assert [(r["val_loss"], r["train_loss"]) for r in killed] == [(r["val_loss"], r["train_loss"]) for r in straight]
 
 
-def test_resume_may_extend_max_iters_but_not_change_the_model(data_dir, tmp_path):
+def test_resume_may_extend_max_iters_but_not_change_the_run(data_dir, tmp_path):
     out = tmp_path / "run"
     train(data_dir, out, "--max_iters=10", "--eval_interval=5")
-    train(data_dir, out, "--max_iters=20", "--eval_interval=5", "--init_from=resume")
+    train(data_dir, out, "--max_iters=20", "--eval_interval=5", "--init_from=resume", "--log_interval=1")
     assert [r["iter"] for r in read_log(out)] == [0, 5, 10, 15, 20]
-    p = train(data_dir, out, "--max_iters=30", "--n_embd=48", "--init_from=resume", expect_ok=False)
-    one_clear_line(p, "the model differs from the checkpoint's in n_embd")
-    p = train(data_dir, out, "--max_iters=30", "--norm=dyt", "--init_from=resume", expect_ok=False)
-    one_clear_line(p, "differs from the checkpoint's in norm")
+    # any setting that changes the run is refused by name, before anything is built or written
+    for change, words in (("--norm=dyt", "norm ('layernorm' there, 'dyt' asked), method ('vanilla' there, 'dyt' asked)"),
+                          ("--n_embd=48", "n_embd (32 there, 48 asked)"), ("--learning_rate=0.01", "learning_rate"),
+                          ("--dropout=0.3", "dropout (0.0 there, 0.3 asked)"), ("--seed=2", "seed (1337 there, 2 asked)")):
+        before = (out / "log.jsonl").read_bytes()
+        p = train(data_dir, out, "--max_iters=30", "--eval_interval=5", change, "--init_from=resume", expect_ok=False)
+        one_clear_line(p, f"cannot resume {out}: its run was trained with other settings: {words}")
+        assert (out / "log.jsonl").read_bytes() == before
+    settings = json.loads((out / "settings.json").read_text())["settings"]
+    assert settings["max_iters"] == 20 and settings["norm"] == "layernorm" and settings["log_interval"] == 1
 
 
 def test_a_kill_during_a_checkpoint_write_leaves_the_previous_one(data_dir, tmp_path):

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-import report as report_module
+import paper
 from report import report
 from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
 
@@ -59,13 +59,13 @@ def test_threshold_search_keeps_the_lowest_best_candidate_as_the_paper_does():
 
 
 def test_the_papers_own_cells_give_the_papers_heuristic_figures():
-    paper = report_module.PAPER
+    cells = paper.PAPER
     rows = [{"scale": c["scale"], "sat_final": c["saturation"], "helps": c["delta_pct"] < 0,
-             "role": report_module.cell_role("gpt", c["scale"], c["tokens"])} for c in paper["cells"]]
+             "role": paper.cell_role("gpt", c["scale"], c["tokens"])} for c in cells["cells"]]
     rows += [{"scale": c["scale"], "sat_final": c["saturation"], "helps": c["delta_pct"] < 0, "role": "llama"}
-             for c in paper["heuristic"]["llama_checks"]["cells"]]
-    scores = report_module.heuristic_scores(rows, "sat_final")
-    h = paper["heuristic"]
+             for c in cells["heuristic"]["llama_checks"]["cells"]]
+    scores = paper.heuristic_scores(rows, "sat_final")
+    h = cells["heuristic"]
     assert scores["calibration"]["n"] == 12
     assert scores["calibration"]["accuracy"] == h["in_sample_accuracy_12"] == 0.75
     assert scores["calibration"]["auc"] == h["auc_12"] == 0.75
@@ -84,11 +84,13 @@ def test_mean_std_precision_follows_the_seeds():
 # --- report.py end to end on synthetic runs --------------------------------------------------------
 
 def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
-             train_tokens=1_000_000, finished=True, rank=None, study="regime", unigram=None):
+             train_tokens=1_000_000, finished=True, rank=None, study="regime", unigram=None, changes=(), settings=None,
+             name=None):
     """A run folder of a study (the regime study unless told) for cell = (method, scale, budget), as
-    train.py writes one; unigram = (train, val) losses of the budget, if given."""
+    train.py writes one; unigram = (train, val) losses of the budget, if given; changes are the command
+    line's overrides that changed it, settings any others it has."""
     method, scale, budget = cell
-    run_dir = out / f"{method}_{scale}_{budget}_s{seed}"
+    run_dir = out / f"{name or f'{method}_{scale}_{budget}'}_s{seed}"
     run_dir.mkdir(parents=True)
     best = final if best is None else best
     log = []
@@ -109,7 +111,7 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
                    "collapsed": collapsed, "final_effective_rank": rank,
                    "config": {"seed": seed, "arch": "gpt", "study": study, "method": method, "scale": scale,
-                              "budget": budget}}
+                              "budget": budget, **(settings or {}), **dict(changes)}, "changes": list(changes)}
         if unigram:
             summary.update(unigram_train_loss=unigram[0], unigram_val_loss=unigram[1], collapse_criteria=[])
         (run_dir / "summary.json").write_text(json.dumps(summary))
@@ -131,21 +133,25 @@ def test_report_on_synthetic_runs(tmp_path):
     final_table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
     delta = 100 * (sum(dyt_1m) - sum(van_1m)) / sum(van_1m)
     p = paired_t_test(van_1m, dyt_1m)[1]
-    row_1m = next(line for line in final_table.splitlines() if line.startswith("| gpt | 64m | 1m |"))
-    assert f"| {delta:+.1f} | {p:.3f} | -27.3 |" in row_1m
-    assert "9.20 ± 0.20" in row_1m and "⚠ 1/3 collapsed" in row_1m
+    row_1m = next(line for line in final_table.splitlines() if line.startswith("| gpt | 64m | 1m |") and "| dyt |" in line)
+    assert f"| {delta:+.1f} | {p:.3f} | 6.819 | -27.3 |" in row_1m
+    assert "| 9.20 ± 0.20 |" in row_1m and "⚠ 1/3 collapsed" in row_1m
     row_118m = next(line for line in final_table.splitlines() if line.startswith("| gpt | 64m | 118m |"))
-    assert "3.60 (1 seed)" in row_118m and f"| {100 * (4.3 - 3.6) / 3.6:+.1f} | — | +18.8 |" in row_118m
+    assert "3.60 (1 seed)" in row_118m and f"| {100 * (4.3 - 3.6) / 3.6:+.1f} | — | 4.313 | +18.8 |" in row_118m
     # at the best checkpoint the sign flips: vanilla 4.0 beats DyT 5.0
     best_table = md.split("## Best checkpoint: the author's later caveat")[1].split("##")[0]
     assert f"| {100 * (5.0 - 4.0) / 4.0:+.1f} |" in best_table
-    # variants, the heuristic, what was left out
-    assert "| gpt | 64m | 1m | hardtanh | 6.30 (1 seed) |" in md and "| 6.246 |" in md
-    assert "| gpt 64m 1m | calibration | " in md and "| sat_final | 2 | 1.00 | 1.00 | needs 2+ scales | 2, 1.00 | 0, — |" in md
+    # every norm is an arm: HardTanh against the same vanilla, with the paper's loss and its Δ% from its vanilla
+    hardtanh = next(line for line in final_table.splitlines() if "| hardtanh |" in line)
+    assert f"| 9.20 ± 0.20 | 6.30 (1 seed) | {100 * (6.3 - 9.2) / 9.2:+.1f} | — | 6.246 | {100 * (6.246 - 9.384) / 9.384:+.1f} |" \
+        in hardtanh
+    # the heuristic, what was left out
+    assert "| dyt | gpt 64m 1m | calibration | " in md
+    assert "| dyt | sat_final | 2 | 1.00 | 1.00 | needs 2+ scales | 2, 1.00 | 0, — |" in md
     assert "- dyt_64m_10m_s1: unfinished" in md
     rank_table = md.split("## Effective rank of the residual stream")[1].split("##")[0]
-    assert f"| gpt | 64m | 1m | 102.0 ± 1.0 | 52.0 ± 1.0 | {100 * (52 - 102) / 102:+.1f} |" in rank_table
-    assert "| 118m |" not in rank_table  # those runs logged no effective rank
+    assert f"| gpt | 64m | 1m | dyt | 102.0 ± 1.0 | 52.0 ± 1.0 | {100 * (52 - 102) / 102:+.1f} |" in rank_table
+    assert "| 118m |" not in rank_table and "hardtanh" not in rank_table  # those runs logged no effective rank
     for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png", "alpha_dyt_64m_1m.png", "alpha_dyt_64m_118m.png",
                 "effective_rank.png"):
         data = (tmp_path / png).read_bytes()
@@ -161,9 +167,9 @@ def test_references_from_step_4000_are_compared_at_our_step_4000(tmp_path):
         (tmp_path / f"{method}_64m_118m_s1" / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     report(str(tmp_path))
     md = (tmp_path / "report.md").read_text()
-    row = next(line for line in md.splitlines() if "| vanilla_dropout0.3 |" in line)
-    assert f"| 4.00 (1 seed) † | {100 * (4.0 - 3.8) / 3.8:+.1f} |" in row  # not 3.9 against 3.6
-    assert row.endswith("| 3.975 † |")
+    row = next(line for line in md.split("## Best checkpoint")[0].splitlines() if "| vanilla_dropout0.3 |" in line)
+    assert f"| 3.80 (1 seed) | 4.00 (1 seed) † | {100 * (4.0 - 3.8) / 3.8:+.1f} |" in row  # not 3.9 against 3.6
+    assert row.endswith(f"| 3.975 † | {100 * (3.975 - 3.631) / 3.631:+.1f} |")
     assert "† the paper's figure is from step 4000" in md
 
 
@@ -203,3 +209,34 @@ def test_the_report_says_which_runs_learned_and_where_they_left_the_unigram_plat
     assert "| gpt | micro | 8k | dyt | 3.200 / 3.400 | 2.90 (1 seed) | 0.300 | 0/1 |" in learned
     assert "| gpt | micro | 8k | vanilla | 3.200 / 3.400 | 0.40 (1 seed) | 2.800 | 1/1 |" in learned
     assert "dyt_faithful" not in learned  # the ablation is not a regime cell
+
+
+def test_overrides_label_their_runs_and_runs_of_other_settings_are_never_pooled(tmp_path):
+    cell = ("micro", "8k")
+    for seed in (1, 2):
+        # the main grid
+        make_run(tmp_path, ("vanilla", *cell), seed, 4.0, settings={"norm": "layernorm"})
+        make_run(tmp_path, ("dyt", *cell), seed, 3.0 + seed / 10, saturation=0.6, settings={"norm": "dyt", "alpha_init": 2.0})
+        # a sweep of the DyT configs with --alpha_init=1, into the same folder: its own arm
+        make_run(tmp_path, ("dyt", *cell), seed, 3.5, saturation=0.4, settings={"norm": "dyt"},
+                 changes=[("alpha_init", 1.0)], name="dyt_micro_8k_alpha_init=1.0")
+        # a fork's norm swept over the DyT configs: --norm makes its method, and is not said twice
+        make_run(tmp_path, ("softsign", *cell), seed, 2.5, saturation=0.3, settings={"alpha_init": 2.0},
+                 changes=[("norm", "softsign")], name="dyt_micro_8k_norm=softsign")
+        # the whole grid shrunk to 10 steps: a cell of its own, where DyT is compared with LayerNorm at 10 steps
+        for method, final in (("vanilla", 5.0), ("dyt", 5.5)):
+            make_run(tmp_path, (method, *cell), seed, final, saturation=0.1 if method == "dyt" else None,
+                     changes=[("max_iters", 10)], name=f"{method}_micro_8k_max_iters=10")
+    # a DyT run of an edited config: no override, but other settings than the grid's DyT
+    make_run(tmp_path, ("dyt", *cell), 3, 2.0, saturation=0.5, settings={"norm": "dyt", "alpha_init": 0.5},
+             name="dyt_micro_8k_edited")
+    report(str(tmp_path))
+    table = (tmp_path / "report.md").read_text().split("## Final step: the paper's comparison")[1].split("##")[0]
+    rows = {tuple(c.strip() for c in line.split("|")[3:6:2]): line for line in table.splitlines() if line.startswith("| gpt")}
+    assert set(rows) == {("8k", "dyt [alpha_init=2.0]"), ("8k", "dyt [alpha_init=0.5]"), ("8k", "dyt_alpha_init=1.0"),
+                         ("8k", "softsign"), ("8k [max_iters=10]", "dyt")}
+    assert "| 4.0000 ± 0.0000 | 3.150 ± 0.071 |" in rows[("8k", "dyt [alpha_init=2.0]")]  # seeds 1 and 2, not 3
+    assert "| 4.0000 ± 0.0000 | 2.00 (1 seed) |" in rows[("8k", "dyt [alpha_init=0.5]")]
+    assert "| 4.0000 ± 0.0000 | 3.5000 ± 0.0000 |" in rows[("8k", "dyt_alpha_init=1.0")]
+    assert "| 4.0000 ± 0.0000 | 2.5000 ± 0.0000 | -37.5 |" in rows[("8k", "softsign")]
+    assert "| 5.0000 ± 0.0000 | 5.5000 ± 0.0000 | +10.0 |" in rows[("8k [max_iters=10]", "dyt")]

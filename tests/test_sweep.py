@@ -1,5 +1,6 @@
 """sweep.py skips what is done, resumes what was killed, counts what failed, shares a grid, and costs it."""
 
+import json
 import os
 import signal
 import socket
@@ -13,7 +14,9 @@ from conftest import REPO, TINY, read_log, run, train
 
 
 def write_config(path, **values):
-    path.write_text("".join(f"{k} = {v!r}\n" for k, v in values.items()))
+    """A config file of the TINY model (conftest) with these values: a sweep of it needs no overrides."""
+    tiny = {a[2:].partition("=")[0]: eval(a.partition("=")[2]) for a in TINY}
+    path.write_text("".join(f"{k} = {v!r}\n" for k, v in {**tiny, **values}.items()))
     return str(path)
 
 
@@ -25,15 +28,15 @@ def test_finished_runs_are_skipped_and_failures_counted(data_dir, tmp_path):
     good = write_config(tmp_path / "good.py", max_iters=10, eval_interval=5)
     bad = write_config(tmp_path / "bad.py", max_iters=10, train_tokens=10**9)  # larger than the data
     out = tmp_path / "out"
-    p = sweep(good, bad, "--seeds", "1", "2", "--out", out, f"--data_dir={data_dir}", *TINY, expect_ok=False)
+    p = sweep(good, bad, "--seeds", "1", "2", "--out", out, f"--data_dir={data_dir}", expect_ok=False)
     assert p.returncode == 2  # the two bad runs
     assert "2 of 4 runs failed: bad_s1, bad_s2" in p.stdout
     assert "FAILED (exit 2): error: train_tokens=1,000,000,000 is larger" in p.stdout
     summary = out / "good_s1" / "summary.json"
     stamp = summary.stat().st_mtime_ns
-    p = sweep(good, "--seeds", "1", "2", "--out", out, f"--data_dir={data_dir}", *TINY)
+    p = sweep(good, "--seeds", "1", "2", "--out", out, f"--data_dir={data_dir}")
     assert p.stdout.count("done already") == 2 and summary.stat().st_mtime_ns == stamp
-    p = sweep(str(tmp_path / "*.py"), "--seeds", "1", "3", "--out", out, "--dry_run", f"--data_dir={data_dir}", *TINY)
+    p = sweep(str(tmp_path / "*.py"), "--seeds", "1", "3", "--out", out, "--dry_run", f"--data_dir={data_dir}")
     states = [line.split()[:2] for line in p.stdout.splitlines()[1:-1]]
     assert states == [["new", "bad_s1"], ["new", "bad_s3"], ["done", "good_s1"], ["new", "good_s3"]]
     assert p.stdout.splitlines()[-1].startswith("1 of 4 runs done. The grid: ")
@@ -54,7 +57,7 @@ def processes_naming(text):
 
 def test_a_terminated_sweep_stops_its_runs_and_resumes_to_the_same_result(data_dir, tmp_path):
     config = write_config(tmp_path / "long.py", max_iters=150, eval_interval=10, dropout=0.1)
-    args = [config, "--seeds", "5", f"--data_dir={data_dir}", *TINY]
+    args = [config, "--seeds", "5", f"--data_dir={data_dir}"]
     cmd = [sys.executable, "sweep.py", *args, "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     run_dir = tmp_path / "out" / "long_s5"
@@ -71,7 +74,7 @@ def test_a_terminated_sweep_stops_its_runs_and_resumes_to_the_same_result(data_d
 
     p = sweep(*args, "--out", tmp_path / "out")
     assert "resuming" in p.stdout
-    run("train.py", config, "--seed=5", f"--out_dir={tmp_path / 'straight'}", f"--data_dir={data_dir}", *TINY)
+    run("train.py", config, "--seed=5", f"--out_dir={tmp_path / 'straight'}", f"--data_dir={data_dir}")
     resumed, straight = read_log(run_dir), read_log(tmp_path / "straight")
     assert [r["iter"] for r in resumed] == list(range(0, 151, 10))
     assert [(r["val_loss"], r["train_loss"]) for r in resumed] == [(r["val_loss"], r["train_loss"]) for r in straight]
@@ -103,7 +106,7 @@ def test_a_held_run_folder_is_refused_and_a_stale_lock_taken_over(data_dir, tmp_
             f"error: {out} is being trained by process {holder.pid} on {socket.gethostname()}: wait for it to finish, "
             f"or stop it"]
         assert os.listdir(out) == ["lock"]
-        p = sweep(write_config(tmp_path / "c.py", max_iters=4), "--out", tmp_path, f"--data_dir={data_dir}", *TINY)
+        p = sweep(write_config(tmp_path / "c.py", max_iters=4), "--out", tmp_path, f"--data_dir={data_dir}")
         assert f"c_s1337: skipped, process {holder.pid} is training it" in p.stdout
         assert os.listdir(out) == ["lock"]
     finally:
@@ -120,7 +123,7 @@ def test_a_held_run_folder_is_refused_and_a_stale_lock_taken_over(data_dir, tmp_
 def test_two_sweeps_over_one_grid_train_every_run_once(data_dir, tmp_path):
     configs = [write_config(tmp_path / f"c{i}.py", max_iters=30, eval_interval=10) for i in range(2)]
     cmd = [sys.executable, "sweep.py", *configs, "--seeds", "1", "2", "--out", str(tmp_path / "out"),
-           f"--data_dir={data_dir}", *TINY]
+           f"--data_dir={data_dir}", "--jobs", "1"]
     sweeps = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "OMP_NUM_THREADS": "1"}) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in sweeps]
@@ -134,13 +137,36 @@ def test_two_sweeps_over_one_grid_train_every_run_once(data_dir, tmp_path):
 def test_jobs_run_at_once_with_the_losses_of_runs_alone(data_dir, tmp_path):
     configs = [write_config(tmp_path / f"c{i}.py", max_iters=10, eval_interval=5, learning_rate=1e-3 * (i + 1))
                for i in range(2)]
-    p = sweep(*configs, "--seeds", "1", "2", "--jobs", "2", "--out", tmp_path / "out", f"--data_dir={data_dir}", *TINY)
-    assert "2 going" in p.stdout  # two at once
+    p = sweep(*configs, "--seeds", "1", "2", "--jobs", "2", "--out", tmp_path / "out", f"--data_dir={data_dir}")
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert p.stdout.splitlines()[0] == f"4 runs, 2 at once, {threads} thread(s) each" and "2 going" in p.stdout
     for config in configs:  # alone, with the thread count --jobs 2 gives each run on this machine
         stem = os.path.basename(config)[:-3]
-        threads = str(max(1, (os.cpu_count() or 1) // 2))
         subprocess.run([sys.executable, "train.py", config, "--seed=1", f"--out_dir={tmp_path / stem}",
-                        f"--data_dir={data_dir}", *TINY], cwd=REPO, check=True, capture_output=True,
+                        f"--data_dir={data_dir}"], cwd=REPO, check=True, capture_output=True,
                        env={**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
         swept, alone = read_log(tmp_path / "out" / f"{stem}_s1"), read_log(tmp_path / stem)
         assert [r["val_loss"] for r in swept] == [r["val_loss"] for r in alone]
+
+
+def test_a_run_folder_is_named_by_the_overrides_that_change_the_run_and_holds_that_run_only(data_dir, tmp_path):
+    config, out = write_config(tmp_path / "c.py", max_iters=6, eval_interval=3, norm="dyt", alpha_init=2.0), tmp_path / "out"
+    sweep(config, "--out", out, f"--data_dir={data_dir}")
+    # overrides that change the run make another folder and another label; where it runs does not
+    p = sweep(config, "--out", out, f"--data_dir={data_dir}", "--norm=derf", "--log_interval=2")
+    assert "c_norm=derf_s1337: running" in p.stdout and "done already" not in p.stdout
+    p = sweep(config, "--out", out, f"--data_dir={data_dir}", "--alpha_init=1", "--dry_run")
+    assert p.stdout.splitlines()[1].split()[:2] == ["new", "c_alpha_init=1.0_s1337"]
+    summary = json.loads((out / "c_norm=derf_s1337" / "summary.json").read_text())
+    assert summary["config"]["method"] == "derf" and summary["changes"] == [["norm", "derf"]]
+    # a folder of another run (its config was edited since) is left alone and counted as failed
+    write_config(tmp_path / "c.py", max_iters=6, eval_interval=3, norm="dyt", alpha_init=1.5)
+    before = (out / "c_s1337" / "log.jsonl").read_bytes()
+    p = sweep(config, "--out", out, f"--data_dir={data_dir}", expect_ok=False)
+    assert p.returncode == 1 and f"c_s1337: NOT RUN: {out / 'c_s1337'} holds a run of other settings: alpha_init " \
+                                  f"(2.0 there, 1.5 asked)" in p.stdout
+    assert (out / "c_s1337" / "log.jsonl").read_bytes() == before
+    # a finished run asked for more steps is continued, not started again
+    write_config(tmp_path / "c.py", max_iters=9, eval_interval=3, norm="dyt", alpha_init=2.0)
+    p = sweep(config, "--out", out, f"--data_dir={data_dir}")
+    assert "c_s1337: resuming" in p.stdout and [r["iter"] for r in read_log(out / "c_s1337")] == [0, 3, 6, 9]

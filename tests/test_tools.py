@@ -6,14 +6,13 @@ import re
 
 import pytest
 
-import train
 from conftest import REPO, TINY, run
-from configurator import configure
+from configurator import read_settings
 from memory import estimate, model_size
 
 
 def test_memory_estimate_shards_under_fsdp_and_says_why_3_78b_shards():
-    cfg = configure(train.DEFAULTS, [os.path.join(REPO, "config", "dyt_3.78b_118m.py")])
+    cfg = read_settings([os.path.join(REPO, "config", "dyt_3.78b_118m.py")])[0]
     one, ddp, fsdp = estimate(cfg), estimate(cfg, world=8), estimate(cfg, world=8, fsdp=True)
     for part in ("params", "grads", "optimizer"):  # FSDP keeps an eighth of every state on each of 8 GPUs
         assert fsdp[part] == pytest.approx(one[part] / 8)
@@ -26,7 +25,7 @@ def test_memory_estimate_shards_under_fsdp_and_says_why_3_78b_shards():
 
 
 def test_memory_prints_a_line_for_every_config(data_dir):
-    configs = sorted(glob.glob(os.path.join(REPO, "config", "*.py")) + glob.glob(os.path.join(REPO, "config", "micro", "*.py")))
+    configs = sorted(glob.glob(os.path.join(REPO, "config", "*_*.py")) + glob.glob(os.path.join(REPO, "config", "micro", "*.py")))
     p = run("memory.py", *configs, "--data_dir", data_dir)
     lines = p.stdout.strip().splitlines()
     assert len(lines) == len(configs) + 2  # header and legend
@@ -53,3 +52,22 @@ def test_bench_loop_compares_train_py_with_the_bare_loop(data_dir):
     out = bench(data_dir, "--eval_interval=10", "--sections=loop")
     share = float(re.search(r"train.py runs at (\d+\.\d+)% of the bare loop", out).group(1))
     assert 10 < share < 200  # a unit mistake (ms against s, tokens against steps) lands far outside
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    """The project's modules form no import circle, counting the imports inside functions and __main__ blocks."""
+    import ast
+    modules = {f[:-3] for f in os.listdir(REPO) if f.endswith(".py")}
+    graph = {}
+    for name in modules:
+        tree = ast.parse(open(os.path.join(REPO, f"{name}.py")).read())
+        imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        graph[name] = (imported & modules) - {name}
+
+    def reaches(start, target, seen=()):
+        return any(m == target or (m not in seen and reaches(m, target, (*seen, m))) for m in graph[start])
+
+    circles = sorted(name for name in graph if reaches(name, name))
+    assert circles == [], f"modules in an import circle: {circles}"
+    assert not any("train" in graph[m] for m in modules - {"plateau", "bench"}), "only what runs train.py's step imports it"

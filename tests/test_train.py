@@ -27,7 +27,7 @@ def test_a_short_cpu_run_learns_and_writes_its_outputs(data_dir, tmp_path):
     assert summary["best_val_loss"] == min(r["val_loss"] for r in log)
     assert summary["n_params"] > 0 and summary["tokens_per_sec"] > 0 and summary["config"]["n_layer"] == 2
     assert "done: final val loss" in p.stdout
-    assert sorted(os.listdir(out)) == ["best.pt", "ckpt.pt", "log.jsonl", "summary.json"]
+    assert sorted(os.listdir(out)) == ["best.pt", "ckpt.pt", "log.jsonl", "settings.json", "summary.json"]
 
 
 def test_adamw_counts_the_steps_it_took_and_no_more(data_dir, tmp_path):

@@ -10,4 +10,6 @@ arch = "llama"
 n_kv_head = None
 activation = "swiglu"
 rope = True
-norm_eps = 1e-5              # RMSNorm's eps in Llama's code (GPT-2's RMSNorm runs use the class's 1e-6)
+norm = "rmsnorm"             # Llama's usual norm: the vanilla arm
+norm_eps = 1e-5              # RMSNorm's eps in Llama's code (GPT-2's RMSNorm runs use the class's 1e-6); an arm
+                             # with a norm that has no eps (DyT) sets it back to None

@@ -1,0 +1,89 @@
+"""config/ is what its table makes, and the table is the regime paper's protocol."""
+
+import glob
+import json
+import os
+import shutil
+
+import pytest
+import torch
+
+from conftest import REPO, run
+from config.grid import BUDGETS, GRID, PAPER_CELLS, SCALES
+from configurator import read_settings
+from make_configs import cells, configs
+from model import build_model
+from settings import model_config
+
+with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
+    PAPER = json.load(f)
+WIKITEXT_VAL_TOKENS = 250_000  # WikiText-103's validation split holds about 0.25M GPT-2 tokens
+
+
+def test_regenerating_the_configs_changes_nothing():
+    p = run("make_configs.py", "--check", expect_ok=False)
+    assert p.returncode == 0 and p.stdout == "", p.stdout
+    written = {os.path.relpath(path, os.path.join(REPO, "config"))
+               for path in glob.glob(os.path.join(REPO, "config", "**", "*.py"), recursive=True)}
+    hand_written = {p for p in written if p.startswith("common" + os.sep) or p == "grid.py"}
+    assert written - hand_written == set(configs())  # every other file of config/ is generated
+
+
+def test_a_changed_table_is_caught(tmp_path):
+    """--check names a generated file that differs from the table, and one the table no longer makes."""
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", "out", "data", "docs", "tests", "__pycache__"))
+    grid = (copy / "config" / "grid.py").read_text()
+    (copy / "config" / "grid.py").write_text(grid.replace('"hardtanh",                           "64m: 1m 10m 118m"',
+                                                          '"hardtanh",                           "64m: 1m 10m"'))
+    (copy / "config" / "dyt_64m_1m.py").write_text((copy / "config" / "dyt_64m_1m.py").read_text() + "dropout = 0.1\n")
+    p = run(str(copy / "make_configs.py"), "--check", expect_ok=False)
+    assert p.returncode == 1 and sorted(p.stdout.splitlines()) == [
+        "config/dyt_64m_1m.py is not what config/grid.py makes", "config/hardtanh_64m_118m.py is no longer in config/grid.py"]
+
+
+def test_the_table_is_the_papers_grid_and_protocol():
+    protocol = PAPER["protocol"]
+    assert sorted(cells(PAPER_CELLS)) == sorted((c["scale"], c["tokens"]) for c in PAPER["cells"])
+    for scale, paper in PAPER["scales"].items():
+        n_layer, n_head, n_embd, batch, accum, lr = SCALES[scale]
+        assert (n_layer, n_head, n_embd, batch, accum) == (paper["n_layer"], paper["n_head"], paper["n_embd"],
+                                                           paper["batch_size"], paper["grad_accum"])
+        assert lr == protocol["lr"][scale] and batch * accum * protocol["block_size"] == protocol["tokens_per_step"]
+        with torch.device("meta"):
+            model = build_model(model_config({"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "bias": False,
+                                              "block_size": 512, "vocab_size": protocol["vocab_size"]}))
+        assert abs(model.num_params() / paper["params"] - 1) < 0.005
+
+
+@pytest.mark.parametrize("path", sorted(p for p, text in configs().items() if 'study = "regime"' in text
+                                        and "micro" not in p))
+def test_every_regime_config_runs_the_papers_protocol(path):
+    cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+    protocol, budget = PAPER["protocol"], cfg["budget"].removesuffix("_10k")
+    assert cfg["dataset"] == "wikitext103" and cfg["block_size"] == protocol["block_size"]
+    assert cfg["vocab_size"] == protocol["vocab_size"] and cfg["bias"] is protocol["bias"]
+    assert cfg["max_iters"] == (10_000 if cfg["budget"].endswith("_10k") else protocol["steps"])
+    assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == protocol["tokens_per_step"]
+    assert cfg["learning_rate"] == protocol["lr"][cfg["scale"]] and cfg["eval_interval"] == 500
+    assert (cfg["warmup_iters"], cfg["lr_decay_iters"], cfg["min_lr"]) == (2000, 600_000, 6e-5)
+    assert (cfg["beta1"], cfg["beta2"], cfg["weight_decay"], cfg["grad_clip"]) == (0.9, 0.95, 0.1, 1.0)
+    assert cfg["train_tokens"] == BUDGETS[budget]
+    # the paper's validation prefix, val[:max(10000, N // 100)], on a split of WikiText's size
+    tokens = cfg["train_tokens"] or 118_000_000
+    assert min(cfg["val_tokens"] or WIKITEXT_VAL_TOKENS, WIKITEXT_VAL_TOKENS) == \
+        min(max(10_000, tokens // 100), WIKITEXT_VAL_TOKENS)
+    assert cfg["out_dir"] == os.path.join("out", path[:-3])
+
+
+def test_every_row_of_the_grid_makes_configs_whose_label_is_their_arm():
+    made = configs()
+    for study, pattern, protocols, arms, cell_text, extra in GRID:
+        for scale, budget in cells(cell_text):
+            for arm in arms.split():
+                base, _, variant = arm.partition("_")
+                path = pattern.format(arm=arm, base=base, variant=f"_{variant}" if variant else "",
+                                      scale=scale.replace("-", "_"), budget=budget) + ".py"
+                cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+                assert (cfg["study"], cfg["method"], cfg["scale"], cfg["budget"]) == (study, arm, scale, budget)
+                assert path in made
