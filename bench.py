@@ -147,7 +147,7 @@ def section_eval(cfg):
     optimizer = train.make_optimizer(model, cfg, fused=False)
 
     def probes():
-        probe_norms_and_rank(model, ev.probe_x, autocast)
+        probe_norms_and_rank(model, ev.probe_x, autocast, cfg.batch_size)
         learned_scalars(model)
         probe_attention(model, ev.attn_x, autocast)
 

@@ -81,7 +81,8 @@ class DyT(SquashingNorm):
 
 
 class Derf(SquashingNorm):
-    """Its authors initialise alpha at 0.5 and the shift s at 0 (their language-model code)."""
+    """Its authors initialise alpha at 0.5 and the shift s at 0 (their language-model code, whose GPT-2
+    also has biases, an alpha_0 per site and a learnable scale on the embeddings: config/grid.py)."""
     alpha_default = 0.5
     # erf'(u) / erf'(0) = exp(-u^2) = FLAT
     saturation_threshold = math.sqrt(-math.log(FLAT))

@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from probes import entropy_ceiling  # noqa: E402
+from probes import entropy_max  # noqa: E402
 
 
 def save(fig, path, dpi):
@@ -133,13 +133,13 @@ def rank_plot(pairs, path):
 
 
 def entropy_heatmap(run, path):
-    ceiling = entropy_ceiling(run["config"]["block_size"])
-    grid = np.array(run["log"][-1]["attn_entropy"]) / ceiling  # (layers, heads)
+    """Each head's attention entropy as a fraction of ln T, the maximum the paper measures overload against."""
+    grid = np.array(run["log"][-1]["attn_entropy"]) / entropy_max(run["config"]["block_size"])  # (layers, heads)
     fig, ax = plt.subplots(figsize=(1.6 + 0.45 * grid.shape[1], 1.4 + 0.35 * grid.shape[0]))
     im = ax.imshow(grid, cmap="magma", vmin=0, vmax=1, aspect="auto")
     for (i, j), v in np.ndenumerate(grid):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
-    ax.set(xlabel="head", ylabel="layer", title=f"{run['name']}\nentropy / ceiling, step {run['log'][-1]['iter']}")
+    ax.set(xlabel="head", ylabel="layer", title=f"{run['name']}\nentropy / ln T, step {run['log'][-1]['iter']}")
     ax.title.set_fontsize(9)
     fig.colorbar(im, ax=ax, fraction=0.05)
     save(fig, path, dpi=100)

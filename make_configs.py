@@ -67,8 +67,8 @@ def arm_settings(arm, protocol, row, width):
     return what, out
 
 
-def describe(study, arch, scale, budget, what):
-    """The config's first line: what the run is."""
+def describe(study, arch, scale, budget, what, embed_scale):
+    """The config's first lines: what the run is."""
     model = {"gpt2small": "GPT-2 small-shaped", "pythia70m": "Pythia-70M-shaped"}.get(scale)
     if scale in SCALES and not model:
         model = f"{'Llama' if arch == 'llama' else 'GPT-2'}, {scale.upper()}-sized"
@@ -81,7 +81,9 @@ def describe(study, arch, scale, budget, what):
     where = {"regime": "arXiv 2604.23434; the paper's figures: reference/paper_cells.json" if model else
              "the regime paper's protocol shrunk to a CPU: config/common/micro.py",
              "entropy": "Jha & Reagen, arXiv 2410.09637", "plateau": "one factor changed of the paper-faithful micro DyT"}
-    parts = [p for p in (model or "the CPU micro model (0.8M parameters)", data) if p]
+    micro = "the CPU micro model (0.8M parameters" + (", with the micro protocol's learnable embedding scale, a deliberate "
+                                                      "difference from the paper's model" if embed_scale else "") + ")"
+    parts = [p for p in (model or micro, data) if p]
     return wrap(f"{study} study: {what}; {', '.join(parts)} ({where[study]}).")
 
 
@@ -108,7 +110,8 @@ def config_text(row, scale, budget, arm):
     width = SCALES[scale][2] if scale in SCALES else protocol["n_embd"]
     what, settings = arm_settings(arm, protocol, {**protocol, **extra}, width)
     arch = protocol.get("arch", "gpt")
-    lines = [MARK + ": edit the table there, not this file.", *describe(study, arch, scale, budget, what)]
+    embed_scale = settings.get("embed_scale", extra.get("embed_scale", protocol.get("embed_scale")))
+    lines = [MARK + ": edit the table there, not this file.", *describe(study, arch, scale, budget, what, embed_scale)]
     lines += [f"from config.common.{name} import *" for name in protocols.split()] + [""]
     lines += ["# what this run is: report.py groups and compares runs by these", f'study = "{study}"']
     if arm != norm_label(settings["norm"], arch):  # else the method follows from the norm

@@ -23,6 +23,7 @@ import sys
 
 import torch
 
+import paper
 from cli import ConfigError, run_cli
 from configurator import read_settings
 from data import DataError, load_meta, padded_vocab
@@ -84,6 +85,18 @@ def cost_table(runs, gpu, mfu, nproc):
     done = sum(state == "done" for _, state, _ in runs)
     lines.append(f"{done} of {len(runs)} runs done. The grid: {every:,.1f} GPU hours on {gpu} at {mfu:.0%} of its "
                  f"{peak / 1e12:.0f} TFLOP/s bf16 peak; {todo:,.1f} for the runs not done.")
+    # what the paper itself ran of these configs: its seeds per config, not the sweep's
+    configs = {}
+    for _, _, cfg in runs:
+        key = tuple(sorted((k, v) for k, v in cfg.items() if k not in ("seed", "out_dir")))
+        configs.setdefault(key, cfg)
+    ran = [(cfg, paper.seeds_run(cfg.get("arch", "gpt"), cfg["method"], cfg.get("scale"), cfg.get("budget")))
+           for cfg in configs.values() if cfg.get("study") == "regime"]
+    ran = [(cfg, n) for cfg, n in ran if n]
+    if ran:
+        hours = sum(n * training_flops(cfg, model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]) for cfg, n in ran)
+        lines.append(f"What the paper ran of these {len(ran)} configs (3 seeds each, 2 for the 1M alpha sweep and "
+                     f"for RMSNorm): {sum(n for _, n in ran)} runs, {hours / (mfu * peak) / 3600:,.1f} GPU hours.")
     return "\n".join(lines)
 
 

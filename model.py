@@ -131,7 +131,7 @@ class MLP(nn.Module):
         hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
         self.c_fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
         self.act = {"gelu": nn.GELU(), "relu": nn.ReLU(), "leaky_relu": LeakyReLU(), "leaky_relu_global": LeakyReLU(),
-                    "leaky_relu_fixed": nn.LeakyReLU(0.01)}[cfg.activation]
+                    "leaky_relu_fixed": nn.LeakyReLU(0.1)}[cfg.activation]  # the entropic-overload paper's fixed slope
         self.c_proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.c_proj.residual = True
         self.dropout = nn.Dropout(cfg.dropout)

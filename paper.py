@@ -24,26 +24,26 @@ DELTA_NOTE = {("gpt", "3.78b", "118m"): "one of the paper's vanilla seeds ended 
 
 
 def reference(arch, method, scale, budget):
-    """(the paper's loss for this arm, its Δ% against the paper's vanilla) in a cell, each None when the
-    paper has no such figure."""
+    """(the paper's vanilla loss, its loss for this arm, the arm's Δ% against that vanilla) in a cell,
+    each None where the paper has no such figure."""
     iv = PAPER["interventions"]
-    if method == "dyt" and arch == "gpt":
-        cell = next((c for c in PAPER["cells"] if (c["scale"], c["tokens"]) == (scale, budget)), None)
-        return (cell["dyt"], cell["delta_pct"]) if cell else (None, None)
     if arch == "llama":
         pair = {("64m", "1m"): iv["llama_64m"]["1m"], ("64m", "118m"): iv["llama_64m"]["118m"],
-                ("124m", "1m"): iv["llama_124m_1m"]}.get((scale, budget))
+                ("124m", "1m"): iv["llama_124m_1m"]}.get((scale, budget), {})
         ablation = {"dyt_norope": "no_rope", "dyt_mha": "mha_instead_of_gqa", "dyt_gelu": "gelu_mlp_instead_of_swiglu"}
-        if method == "dyt" and pair:
-            return pair["dyt"], delta(pair["vanilla"], pair["dyt"])
-        if method in ablation and (scale, budget) == ("64m", "118m"):
-            return iv["llama_dyt_64m_118m_ablation"][ablation[method]], None
-        return None, None
-    if scale != "64m":
-        return None, None
-    vanilla = vanilla_loss(budget)
+        if method in ablation and (scale, budget) == ("64m", "118m"):  # against the paper's own Llama-DyT baseline
+            return None, iv["llama_dyt_64m_118m_ablation"][ablation[method]], None
+        return with_delta(pair.get("vanilla"), pair.get(method))
+    if budget == "118m_10k" and scale == "64m":
+        ten_k = iv["convergence_10k_64m_118m"]
+        return ten_k["vanilla"], ten_k.get(method), ten_k["delta_pct"] if method == "dyt" else None
+    cell = next((c for c in PAPER["cells"] if (c["scale"], c["tokens"]) == (scale, budget)), {})
+    if method == "dyt":
+        return cell.get("vanilla"), cell.get("dyt"), cell.get("delta_pct")
+    vanilla, loss = cell.get("vanilla"), None
     base, _, variant = method.partition("_")
-    loss = None
+    if scale != "64m":
+        return vanilla, None, None
     if method == "hardtanh":
         loss = iv["hardtanh_64m"].get(budget)
     elif method == "rmsnorm":
@@ -54,17 +54,12 @@ def reference(arch, method, scale, budget):
         vanilla = sweep.get("vanilla", vanilla)  # the 1M sweep has a vanilla of its own two seeds
     elif base == "vanilla" and variant.startswith("dropout") and budget == "118m":
         loss = iv["vanilla_dropout_64m_118m"].get(variant[7:])
-    return loss, delta(vanilla, loss)
+    return with_delta(vanilla, loss)
 
 
-def vanilla_loss(budget):
-    """The paper's final-step LayerNorm loss at 64M for a budget, or None."""
-    cell = next((c for c in PAPER["cells"] if (c["scale"], c["tokens"]) == ("64m", budget)), None)
-    return cell and cell["vanilla"]
-
-
-def delta(vanilla, other):
-    return None if vanilla is None or other is None else 100 * (other - vanilla) / vanilla
+def with_delta(vanilla, other):
+    """(vanilla, other, Δ% of other against vanilla), the Δ None where either is."""
+    return vanilla, other, None if vanilla is None or other is None else 100 * (other - vanilla) / vanilla
 
 
 def cell_role(arch, scale, budget):
@@ -91,3 +86,30 @@ def heuristic_scores(rows, score):
                      "auc": auc(s, y) if group else None,
                      "loso": leave_one_group_out_accuracy(s, y, g) if len(set(g)) > 1 else None}
     return out
+
+
+def llama_check(saturation_64m_118m=None):
+    """The paper's Llama check: its three Llama-DyT cells scored at 0.43, with the saturations its predictor
+    uses, or with 64M/118M's replaced (its own saturation table gives 0.453 there, the predictor 0.326)."""
+    cells = PAPER["heuristic"]["llama_checks"]["cells"]
+    saturation = [saturation_64m_118m if saturation_64m_118m is not None and (c["scale"], c["tokens"]) == ("64m", "118m")
+                  else c["saturation"] for c in cells]
+    return sum((s > THRESHOLD) == (c["delta_pct"] < 0) for s, c in zip(saturation, cells)), len(cells)
+
+
+# the arms of the paper's grid, and the seeds it ran each config of them on (the rest, 3)
+PAPER_ARMS = ("vanilla", "dyt", "hardtanh", "rmsnorm", "dyt_alpha", "vanilla_dropout", "dyt_norope", "dyt_mha",
+              "dyt_gelu")
+
+
+def seeds_run(arch, method, scale, budget):
+    """How many seeds the paper ran a config on (seeds_run in its cells), or None for one it did not run
+    (the DyT recipe, Derf, the micro grid)."""
+    if scale not in PAPER["scales"] or method.rstrip("0123456789.") not in PAPER_ARMS:  # dyt_alpha0.5: dyt_alpha
+        return None
+    seeds = PAPER["seeds_run"]
+    if method == "rmsnorm":
+        return seeds["rmsnorm_64m"]
+    if method.startswith("dyt_alpha") and budget == "1m":
+        return seeds["dyt_alpha_sweep_64m_1m"]
+    return seeds["default"]

@@ -51,7 +51,7 @@ def diagnose(cfg, steps, every):
     """The records of one config's first steps: a list of {step, loss, sites, grad_norm, entropy, alpha}."""
     run = train.prepare(cfg)
     train.build(run)
-    model, x, records = run.raw_model, run.evals.probe_x, []
+    model, x, records = run.raw_model, run.evals.probe_x.to(cfg.device), []
 
     def record(it):
         def look(loss):  # this step's gradients, before the update

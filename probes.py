@@ -1,5 +1,5 @@
 """
-What a run measures beyond its loss, at evaluation time only, on a few fixed training windows.
+What a run measures beyond its loss, at evaluation time only, on fixed windows of the data.
 
 - saturation: the fraction of elements a squashing norm pushes into its flat part, |alpha*x| > 2 for
   DyT (the regime paper's mechanism), |x| > 1 for HardTanh (each class says where); pooled over all
@@ -8,9 +8,12 @@ What a run measures beyond its loss, at evaluation time only, on a few fixed tra
   paper's observation "alpha tracks 1/std of its input" can be plotted; leaky_slope: every learnable
   leaky-ReLU slope.
 - attn_entropy: per layer and head, the Shannon entropy of the attention rows (Jha & Reagen,
-  arXiv 2410.09637), and entropy_overload: the fraction of heads near the maximum.
+  arXiv 2410.09637), and entropy_overload: the fraction of heads at 3/4 of the maximum ln T or more
+  (entropy_overload_causal: of the causal ceiling, a tighter maximum).
 - effective_rank: per block, the effective rank of its output over the probe tokens (the regime
   paper finds DyT lowers it by 43-61%).
+The norm statistics and ranks read PROBE_WINDOWS windows spread over the training budget, the same at
+every scale and batch size; attention entropy reads the first 8 validation windows.
 - collapse: the regime paper's failure mode of Llama-DyT runs, or a run that never left the unigram
   loss, decided from a run's log (and its budget's unigram loss) alone.
 
@@ -153,38 +156,65 @@ def learned_scalars(model):
 def effective_rank(a):
     """Effective rank of a matrix (Roy & Vetterli 2007): exp of the entropy of its singular values
     normalised to sum 1. From 1 (one direction) to min(a.shape) (all directions equally used)."""
-    s = torch.linalg.svdvals(a.double())
+    return effective_rank_of_gram(a.double().T @ a.double())
+
+
+def effective_rank_of_gram(gram):
+    """The effective rank of a matrix A from its Gram matrix A^T A (float64), whose eigenvalues are A's
+    squared singular values: a sum over rows, so it can be gathered chunk by chunk. Eigenvalues below
+    rounding (largest x size x eps) count as zero, as a rank does."""
+    eig = torch.linalg.eigvalsh(gram)
+    s = eig.clamp_min(0).sqrt() * (eig > eig.max() * len(eig) * torch.finfo(eig.dtype).eps)
     p = s / s.sum()
     return math.exp(-(p * p.clamp_min(1e-300).log()).sum().item())
 
 
+# The norm statistics and effective ranks are measured on this many windows of block_size tokens,
+# evenly spread over the training budget, at every scale and in every process layout (the regime
+# paper's saturation script reads 50 windows of 512 tokens), a micro-batch of windows at a time
+PROBE_WINDOWS = 50
+
+
 @torch.no_grad()
-def probe_norms_and_rank(model, x, autocast):
-    """From one forward pass over the windows x (B, T), a dict for log.jsonl: what every norm sees
-    (saturation, pooled and per layer; the std of its input) and the effective rank of each block's
-    output (the residual stream), tokens x channels. Hooks only read, so the pass is the model's own."""
-    stats, ranks = NormStats(), {}
+def probe_norms_and_rank(model, x, autocast, chunk):
+    """From one forward pass over the windows x (N, T), `chunk` windows at a time, a dict for log.jsonl:
+    what every norm sees (saturation, pooled and per layer; the std of its input) and the effective
+    rank of each block's output (the residual stream), tokens x channels, from its Gram matrix summed
+    over the chunks. Hooks only read, so each pass is the model's own."""
+    stats, grams = NormStats(), {}
 
-    def measure(name):
-        return lambda module, args, out: ranks.__setitem__(name, effective_rank(out.flatten(0, 1)))
+    def gather(name):
+        def hook(module, args, out):
+            h = out.flatten(0, 1).double()
+            grams[name] = grams.get(name, 0) + h.T @ h
+        return hook
 
-    rank_hooks = [block.register_forward_hook(measure(f"h.{i}")) for i, block in enumerate(model.h)]
-    forward_with_hooks(model, x, autocast, norm_hooks(model, stats) + rank_hooks)
+    for i in range(0, len(x), chunk):
+        rank_hooks = [block.register_forward_hook(gather(f"h.{j}")) for j, block in enumerate(model.h)]
+        forward_with_hooks(model, x[i: i + chunk].to(next(model.parameters()).device), autocast,
+                           norm_hooks(model, stats) + rank_hooks)
     out = {"saturation": stats.pooled_saturation()}
     if stats.saturation():
         out["saturation_layers"] = stats.saturation()
     out["norm_std"] = stats.std()
-    out["effective_rank"] = ranks
+    out["effective_rank"] = {name: effective_rank_of_gram(g) for name, g in grams.items()}
     return out
 
 
 # -----------------------------------------------------------------------------
 # Attention entropy (entropic overload)
 
-# A head is overloaded when its entropy is at least 3/4 of the ceiling. The ceiling is the true
-# maximum, reached by uniform attention; counting [3/4, 1] rather than [3/4, 1) keeps float rounding
-# (a uniform head computed a hair above or below the ceiling) from deciding whether it counts.
+# A head is overloaded when its entropy is at least 3/4 of the maximum, as Jha & Reagen count it. Their
+# maximum is ln T, the entropy of uniform attention over the whole context (their entropy-regularisation
+# code: max_entropy = log(context_size)); a causal row i spreads over i positions only, so the mean row
+# entropy of uniform causal attention, the true ceiling, is lower (entropy_ceiling): both are reported.
+# Counting [3/4, 1] rather than [3/4, 1) keeps float rounding from deciding whether a head counts.
 OVERLOAD_FRACTION = 0.75
+
+
+def entropy_max(T):
+    """The entropy overload is measured against, as the paper's authors take it: ln T, uniform over T positions."""
+    return math.log(T)
 
 
 def entropy_ceiling(T):
@@ -217,10 +247,13 @@ def probe_attention(model, x, autocast):
         entropy.append(causal_entropy(q.double() @ k.double().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
 
     forward_with_hooks(model, x, autocast, [block.attn.register_forward_pre_hook(measure) for block in model.h])
-    ceiling = entropy_ceiling(x.size(1))
     heads = [e for layer in entropy for e in layer]
-    overloaded = sum(e >= OVERLOAD_FRACTION * ceiling for e in heads)
-    return {"attn_entropy": entropy, "entropy_overload": overloaded / len(heads)}
+
+    def overloaded(maximum):
+        return sum(e >= OVERLOAD_FRACTION * maximum for e in heads) / len(heads)
+
+    return {"attn_entropy": entropy, "entropy_overload": overloaded(entropy_max(x.size(1))),
+            "entropy_overload_causal": overloaded(entropy_ceiling(x.size(1)))}
 
 
 # -----------------------------------------------------------------------------

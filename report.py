@@ -31,7 +31,7 @@ import figures
 import paper
 from checkpoint import atomic_open, read_log
 from cli import ConfigError, run_cli
-from probes import OVERLOAD_FRACTION, entropy_ceiling
+from probes import OVERLOAD_FRACTION, entropy_ceiling, entropy_max
 from settings import LABEL_KEYS, format_value, identity
 from stats import mean_std, paired_t_test
 
@@ -121,8 +121,11 @@ def label_runs(runs):
             for r, s in zip(same, settings):
                 if differ:
                     r["label"] += " [" + ", ".join(f"{k}={s.get(k)!r}" for k in differ) + "]"
+        # the micro protocol's learnable embedding scale is a deliberate difference from the paper: say it
+        scale_label = f"{scale} + embedding scale" if all(r["config"].get("embed_scale") for r in group) else scale
         for r in group:
-            r["key"] = (arch, scale, r["budget"]) if study == "regime" else None
+            r["scale"] = scale_label
+            r["key"] = (arch, scale_label, r["budget"]) if study == "regime" else None
 
 
 def changes(run):
@@ -194,8 +197,8 @@ def flags(runs):
 def arms_table(cells, measure):
     """Every arm of every cell against the cell's vanilla on one measure, with the paper's figures. Arms
     whose paper figure is from step 4000 are compared at our step 4000 on the final-step measure (†)."""
-    lines = ["| arch | scale | budget | T/P | arm | vanilla | arm | Δ% | p (paired t) | paper: arm | paper Δ% |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| arch | scale | budget | T/P | arm | vanilla | arm | Δ% | p (paired t) | paper: vanilla | paper: arm "
+             "| paper Δ% |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     early_step = False
     for (arch, scale, budget), methods in cells.items():
         van = methods.get(BASELINE, [])
@@ -208,12 +211,13 @@ def arms_table(cells, measure):
                 continue
             early_step |= early
             d, p = delta(van, runs, m) if van else (None, None)
-            ref, ref_delta = paper.reference(arch, method, scale, budget)
+            ref_vanilla, ref, ref_delta = paper.reference(arch, method, scale, budget)
             note = " ‡" if (arch, scale, budget) in paper.DELTA_NOTE and method == "dyt" else ""
             tp = np.mean([r["T_over_P"] for r in van + runs])
             lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {method} | {mean_std([r[m] for r in van])}"
                          f"{flags(van)} | {mean_std([r[m] for r in runs])}{flags(runs)}{' †' if early else ''} "
-                         f"| {fmt(d)} | {fmt(p, '.3f')} | {fmt(ref, '.3f')}{' †' if early else ''} | {fmt(ref_delta)}{note} |")
+                         f"| {fmt(d)} | {fmt(p, '.3f')} | {fmt(ref_vanilla, '.3f')} | {fmt(ref, '.3f')}{' †' if early else ''} "
+                         f"| {fmt(ref_delta)}{note} |")
     if len(lines) == 2:
         return ["No cell has a vanilla run and another arm."]
     notes = [f"‡ {paper.DELTA_NOTE[k]}." for k in cells if k in paper.DELTA_NOTE]
@@ -274,6 +278,11 @@ def heuristic_section(cells):
     lines.append(f"| paper's DyT | final | 12 | {h['in_sample_accuracy_12']:.2f} | {h['auc_12']:.2f} "
                  f"| {h['leave_one_scale_out_accuracy']:.2f} | 14, {h['accuracy_14']:.2f} "
                  f"| {len(h['llama_checks']['cells'])}, {h['llama_checks']['accuracy']:.2f} |")
+    table = h["llama_checks"]["saturation_table_64m_118m"]
+    lines += ["", "The paper's Llama check is {} of {} with the saturations its predictor uses (64M/118M: {}), and {} of {} "
+              "with its own saturation table's for that cell ({}).".format(*paper.llama_check(), next(
+                  c["saturation"] for c in h["llama_checks"]["cells"] if c["tokens"] == "118m"),
+                  *paper.llama_check(table), table)]
     return lines, rows
 
 
@@ -316,6 +325,23 @@ def setting_order(method):
 def left_plateau_at(run):
     """The first step whose validation loss is PLATEAU_DROP below the unigram validation loss, or None."""
     return next((row["iter"] for row in run["log"] if row["val_loss"] <= run["unigram_val_loss"] - PLATEAU_DROP), None)
+
+
+def separation_table(runs):
+    """Does saturation >= 0.5 separate the collapsed runs from the others, as the regime paper says of its
+    Llama-DyT runs? Counts of runs with a saturation, by collapse (the project's rule) and final saturation."""
+    runs = [r for r in runs if r["final_saturation"] is not None]
+    if not any(r["collapsed"] for r in runs):
+        return []
+    count = {(c, high): sum(bool(r["collapsed"]) == c and (r["final_saturation"] >= 0.5) == high for r in runs)
+             for c in (True, False) for high in (True, False)}
+    return ["## Collapse and saturation", "",
+            "The paper separates its collapsed Llama-DyT runs (a plateau near 7.44, alpha near 2) from the converged "
+            "ones by saturation >= 0.5; the collapse rule here is this project's (probes.collapsed: stalled or "
+            "unigram). Every run with a squashing norm, of every study in this folder:", "",
+            "| | final saturation >= 0.5 | < 0.5 |", "|---|---|---|",
+            f"| collapsed | {count[True, True]} | {count[True, False]} |",
+            f"| not collapsed | {count[False, True]} | {count[False, False]} |", ""]
 
 
 def learned_section(cells):
@@ -375,28 +401,32 @@ def plateau_section(runs, out):
 
 def entropy_section(runs, out):
     """Entropic overload: per config the loss and the overloaded fraction of heads; per run a
-    layer x head heatmap of entropy / ceiling; the learnable slopes over training."""
+    layer x head heatmap of entropy / ln T; the learnable slopes over training."""
     study = [r for r in runs if r["config"].get("study") == "entropy" and "attn_entropy" in r["log"][-1]]
     if not study:
         return []
     md = ["## Entropic overload (Jha & Reagen, arXiv 2410.09637)", "",
           "Each head's entropy is the Shannon entropy (nats) of its attention rows, averaged over positions "
-          "and the probe windows. Its ceiling is that of uniform causal attention, (1/T) Σ ln i over the T "
-          f"positions. Overloaded heads: the fraction whose entropy is at least {OVERLOAD_FRACTION} of "
-          "the ceiling.", "",
-          "| config | final val loss | best val loss | overloaded heads (final) | mean entropy, nats | ceiling, nats "
-          "| mean entropy / ceiling |", "|---|---|---|---|---|---|---|"]
+          f"and the probe windows. A head is overloaded when its entropy is at least {OVERLOAD_FRACTION} of the "
+          "maximum: the paper's maximum is ln T, uniform attention over the whole context of T positions; "
+          "causal attention cannot reach it (row i spreads over i positions), and its true ceiling, "
+          "(1/T) Σ ln i, is given beside it.", "",
+          f"| config | final val loss | best val loss | overloaded heads (≥ {OVERLOAD_FRACTION} ln T, the paper's) "
+          f"| overloaded (≥ {OVERLOAD_FRACTION} causal ceiling) | mean entropy, nats | ln T | mean entropy / ln T "
+          "| causal ceiling, nats |", "|---|---|---|---|---|---|---|---|---|"]
+
     def label(r):
         return f"{r['label']} ({', '.join(filter(None, (r['config']['scale'], r['protocol'])))})"
 
     for stem in sorted({label(r) for r in study}):
         group_runs = [r for r in study if label(r) == stem]
-        ceiling = entropy_ceiling(group_runs[0]["config"]["block_size"])
+        T = group_runs[0]["config"]["block_size"]
         nats = [float(np.mean(r["log"][-1]["attn_entropy"])) for r in group_runs]
         md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
                   f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
-                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} | {mean_std(nats)} "
-                  f"| {ceiling:.3f} | {mean_std([n / ceiling for n in nats])} |")
+                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} "
+                  f"| {mean_std([r['log'][-1].get('entropy_overload_causal') for r in group_runs])} | {mean_std(nats)} "
+                  f"| {entropy_max(T):.3f} | {mean_std([n / entropy_max(T) for n in nats])} | {entropy_ceiling(T):.3f} |")
     md.append("")
     for r in study:
         figures.entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
@@ -424,6 +454,7 @@ def report(out):
     for measure, title in MEASURES:
         md += [f"## {title}", ""] + arms_table(cells, measure) + [""]
     md += learned_section(cells)
+    md += separation_table(runs)
     lines, rows = heuristic_section(cells)
     md += [f"## The saturation heuristic: the arm helps iff saturation > {paper.THRESHOLD}", ""] + lines + [""]
     md += ["## Figures", ""]

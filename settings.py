@@ -45,8 +45,9 @@ class ModelConfig:
     alpha_init_ffn: Optional[float] = None    # alpha_0 of the norms before the MLP
     alpha_init_final: Optional[float] = None  # alpha_0 of the final norm
     embed_scale: bool = False         # a learnable scalar on the embeddings, init sqrt(n_embd) (DyT's LLM recipe)
-    activation: str = "gelu"          # gelu (exact), relu, swiglu, leaky_relu (a learnable slope per layer),
-                                      # leaky_relu_global (one learnable slope for the model), leaky_relu_fixed
+    activation: str = "gelu"          # gelu (exact), relu, swiglu, leaky_relu (a learnable slope per layer,
+                                      # init 0.01), leaky_relu_global (one learnable slope for the model),
+                                      # leaky_relu_fixed (slope 0.1)
     scaled_init: bool = True          # GPT-2's residual projections at std 0.02 / sqrt(2 n_layer); False = plain
                                       # N(0, 0.02), as the entropic-overload paper's LN-free models use
     rope: bool = True                 # llama only: rotary positions; False leaves attention without positions
@@ -91,9 +92,10 @@ slope_weight_decay = False   # decay the learnable leaky-ReLU slopes too (the en
 beta1 = 0.9                  # AdamW's first-moment decay
 beta2 = 0.95                 # AdamW's second-moment decay
 grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
-# schedule: linear warmup, then cosine decay to min_lr at lr_decay_iters, then min_lr
+# schedule: linear warmup, then a cosine (or linear) decay to min_lr at lr_decay_iters, then min_lr
 warmup_iters = 200           # steps of linear warmup from 0
-lr_decay_iters = 2000        # the step where the cosine reaches min_lr
+lr_decay = "cosine"          # "cosine" (nanoGPT's) or "linear" (the entropic-overload paper's) after warmup
+lr_decay_iters = 2000        # the step where the decay reaches min_lr
 min_lr = 1e-4                # the learning rate after lr_decay_iters
 # system
 device = None                # None = "cuda" if a GPU is there, else "cpu"
@@ -230,6 +232,8 @@ def resolve_system(cfg):
     if cfg.dtype is None:
         gpu_bf16 = cfg.device.startswith("cuda") and torch.cuda.is_bf16_supported()
         cfg.dtype = "bfloat16" if gpu_bf16 else "float32"
+    if cfg.lr_decay not in ("cosine", "linear"):
+        raise ConfigError(f"lr_decay={cfg.lr_decay!r}: use cosine or linear")
     if cfg.dtype not in ("float32", "bfloat16"):
         raise ConfigError(f"dtype={cfg.dtype!r}: use float32 or bfloat16 (float16 would need a loss scaler)")
     if cfg.compile is None:

@@ -16,8 +16,8 @@ resumes from its checkpoint; the rest start from scratch. A folder whose run has
 run is reported and the sweep goes on; the exit code is the number of failed runs. Each run's
 output is kept in its folder as train.log.
 
---jobs N runs N at once; by default as many as the machine holds: one per pair of CPU cores, or one
-per --nproc GPUs. On a CPU each run gets cores / N threads: two runs that each use every core slow
+--jobs N runs N at once; by default as many as the machine holds: one per physical CPU core (its
+hyperthreads are the run's threads), or one per --nproc GPUs. On a CPU each run gets cores / N threads: two runs that each use every core slow
 each other down many times over. On GPUs each run gets --nproc devices of its own
 (CUDA_VISIBLE_DEVICES), so 8 GPUs hold 8 single-GPU runs or 2 four-GPU runs. Ctrl-C or SIGTERM stops
 every run; each resumes from its last checkpoint when the same command is run again.
@@ -112,10 +112,22 @@ def expand(patterns, overrides):
 
 
 def default_jobs(nproc):
-    """As many runs as the machine holds at once: one per nproc GPUs, or one per pair of CPU cores."""
+    """As many runs as the machine holds at once: one per nproc GPUs, or one per physical CPU core (its
+    hyperthreads, if any, are the run's threads). On 2 cores two runs of one thread each did 1.25-1.28x
+    the runs per hour of one run of two threads (docs/performance.md)."""
     import torch
     gpus = torch.cuda.device_count()
-    return max(1, gpus // nproc) if gpus else max(1, (os.cpu_count() or 1) // 2)
+    return max(1, gpus // nproc) if gpus else max(1, physical_cores() // nproc)
+
+
+def physical_cores():
+    """The physical cores this process may use (the hyperthreads of one core count once): Linux's CPU
+    topology, or half the logical CPUs where it cannot be read."""
+    try:
+        return len({open(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list").read().strip()
+                    for c in os.sched_getaffinity(0)})
+    except (OSError, AttributeError):  # not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
 
 
 def slots(jobs, nproc):
@@ -227,8 +239,8 @@ def main(argv):
     p.add_argument("--out", default="out", help="where the run folders go")
     p.add_argument("--nproc", type=int, default=1, help="processes per run, under torchrun when > 1")
     p.add_argument("--jobs", type=int, default=None,
-                   help="runs at once, each with its share of the CPU or its own GPUs (default: one per pair of "
-                        "cores, or per --nproc GPUs)")
+                   help="runs at once, each with its share of the CPU or its own GPUs (default: one per physical "
+                        "core, or per --nproc GPUs)")
     p.add_argument("--dry_run", action="store_true", help="list the runs, what is done, and what the rest will cost")
     p.add_argument("--gpu", default="H100", help="with --dry_run: the GPU to cost the grid on (a name in memory.py's table)")
     p.add_argument("--mfu", type=float, default=0.4, help="with --dry_run: the fraction of the GPU's bf16 peak assumed")
@@ -251,9 +263,9 @@ def main(argv):
         return 0
 
     signal.signal(signal.SIGTERM, interrupt)
-    envs = slots(args.jobs or default_jobs(args.nproc), args.nproc)
+    envs = slots(min(args.jobs or default_jobs(args.nproc), max(1, len(runs))), args.nproc)  # no slot left idle
     each = f"{envs[0]['OMP_NUM_THREADS']} thread(s)" if "OMP_NUM_THREADS" in envs[0] else f"{args.nproc} GPU(s)"
-    print(f"{len(runs)} runs, {len(envs)} at once, {each} each", flush=True)
+    print(f"{len(runs)} run(s), {len(envs)} at once, {each} each", flush=True)
     return Sweep(runs, overrides, args.nproc, envs).run()
 
 

@@ -33,7 +33,7 @@ from cli import ConfigError, run_cli
 from configurator import read_settings, setting_lines
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
 from model import build_model
-from probes import SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
+from probes import PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
 from settings import help_settings, model_config, resolve_system
 
 def get_lr(cfg, it):
@@ -42,6 +42,8 @@ def get_lr(cfg, it):
     if it > cfg.lr_decay_iters:
         return cfg.min_lr
     ratio = (it - cfg.warmup_iters) / max(1, cfg.lr_decay_iters - cfg.warmup_iters)
+    if cfg.lr_decay == "linear":
+        return cfg.learning_rate - ratio * (cfg.learning_rate - cfg.min_lr)
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)
 
 
@@ -140,9 +142,9 @@ def evaluation_data(cfg, train_data, val_data):
         val=val_data, val_windows=val_windows,
         val_full=val_full, val_full_windows=eval_windows(val_full, cfg.block_size) if val_full is not None else None,
         train=train_data, train_sample=spread(train_windows, len(val_windows)),
-        # the norm probes look at one micro-batch of fixed windows spread over the budget; attention
-        # entropy at the first few validation windows (its probabilities are T x T per head)
-        probe_x=eval_batch(train_data, spread(train_windows, cfg.batch_size), cfg.block_size)[0].to(cfg.device),
+        # the norm probes read PROBE_WINDOWS fixed windows spread over the budget, a micro-batch at a time;
+        # attention entropy the first few validation windows (its probabilities are T x T per head)
+        probe_x=eval_batch(train_data, spread(train_windows, PROBE_WINDOWS), cfg.block_size)[0],
         attn_x=eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device))
 
 
@@ -168,7 +170,7 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         row["val_loss_full"] = val_loss
     elif it == cfg.max_iters:
         row["val_loss_full"] = evaluate(model, ev.val_full, ev.val_full_windows, *args)
-    row.update(probe_norms_and_rank(model, ev.probe_x, run.autocast))
+    row.update(probe_norms_and_rank(model, ev.probe_x, run.autocast, cfg.batch_size))
     row.update(learned_scalars(model))
     row.update(probe_attention(model, ev.attn_x, run.autocast))
     row["elapsed_s"] = round(elapsed_s(), 3)
@@ -348,6 +350,7 @@ def train(cfg, changes=()):
         summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(run.train_data),
                             len(run.val_data), unigram, best_full)
         summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
+        summary["probe_tokens"] = run.evals.probe_x.numel()  # what saturation and effective rank were measured on
         summary["config"], summary["changes"] = vars(cfg), list(changes)
         atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "

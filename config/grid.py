@@ -36,9 +36,8 @@ MICRO_BUDGETS = {"8k": 8_000, "32k": 32_000, "128k": 128_000, "1m": 1_000_000}
 PAPER_CELLS = "64m: 1m 10m 50m 118m; 124m: 1m 10m 118m; 354m: 1m 10m 118m; 1.3b: 1m 10m 118m; 3.78b: 1m 118m"
 MICRO_CELLS = "micro: 8k 32k 128k 1m"
 
-# No norm inside the blocks, the final LayerNorm kept, and plain N(0, 0.02) residual projections, as the
-# entropic-overload paper's LN-free models have them
-LNFREE = {"norm": "identity", "norm_final": "layernorm", "scaled_init": False}
+# No norm inside the blocks, the final LayerNorm kept, as the entropic-overload paper's LN-free models have them
+LNFREE = {"norm": "identity", "norm_final": "layernorm"}
 # 3.78B does not fit 8 GPUs replicated (weights, gradients, AdamW state and DDP's buckets: ~78 GB a GPU,
 # python memory.py config/*3.78b*.py): its parameters are sharded (FSDP); with one process this does nothing
 SHARDED = ("3.78b",)
@@ -54,8 +53,9 @@ ARMS = {
                   {"norm": "dyt", "alpha_init": 2.0, "recipe": True}),
     "hardtanh": ("HardTanh, the regime paper's control: weight * clip(x, -1, 1)", {"norm": "hardtanh"}),
     "rmsnorm": ("RMSNorm", {"norm": "rmsnorm"}),
-    "derf": ("Derf (arXiv 2512.10938), weight * erf(alpha x + s), alpha_0 = 0.5 and s_0 = 0 as its authors "
-             "initialise them", {"norm": "derf", "alpha_init": 0.5}),
+    "derf": ("Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its "
+             "authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a "
+             "learnable sqrt(d) scale on the token plus position embeddings", {"norm": "derf", "alpha_init": 0.5}),
     "dyt_alpha0.5": ("DyT at alpha_0 = 0.5", {"norm": "dyt", "alpha_init": 0.5}),
     "dyt_alpha1": ("DyT at alpha_0 = 1", {"norm": "dyt", "alpha_init": 1.0}),
     "dyt_alpha3": ("DyT at alpha_0 = 3", {"norm": "dyt", "alpha_init": 3.0}),
@@ -78,7 +78,7 @@ ARMS = {
                      {**LNFREE, "activation": "leaky_relu"}),
     "lnfree_leakyglobal": ("no norm in the blocks, leaky ReLU with one learnable slope for the model (init 0.01)",
                            {**LNFREE, "activation": "leaky_relu_global"}),
-    "lnfree_leakyfixed": ("no norm in the blocks, leaky ReLU with a fixed slope of 0.01",
+    "lnfree_leakyfixed": ("no norm in the blocks, leaky ReLU with a fixed slope of 0.1",
                           {**LNFREE, "activation": "leaky_relu_fixed"}),
     # the plateau ablation changes one thing of the paper-faithful micro DyT at a time
     "dyt_faithful": ("the paper's DyT: alpha_0 = 2, no embedding scale (what every other setting changes one "
@@ -103,7 +103,8 @@ GRID = [
     ("regime", "{base}_{scale}_{budget}{variant}", "regime",       "dyt_alpha0.5 dyt_alpha1 dyt_alpha3", "64m: 1m 118m",        {}),
     ("regime", "{base}_{scale}_{budget}{variant}", "regime",       "vanilla_dropout0.1 vanilla_dropout0.3 vanilla_dropout0.5",
      "64m: 118m", {}),
-    # the paper's 10,000-step runs: does DyT's penalty at 118M tokens shrink with training?
+    # the paper's 10,000-step runs, LayerNorm and plain DyT on 3 seeds each: does DyT's penalty at 118M
+    # tokens shrink with training?
     ("regime", "{arm}_{scale}_{budget}",           "regime",       "vanilla dyt",                        "64m: 118m_10k",       {"max_iters": 10_000}),
     ("regime", "llama_{arm}_{scale}_{budget}",     "regime llama", "vanilla dyt",                        "64m: 1m 118m; 124m: 1m 118m", {}),
     ("regime", "llama_{base}_{scale}_{budget}{variant}", "regime llama", "dyt_norope dyt_mha dyt_gelu",  "64m: 118m",           {}),

@@ -11,5 +11,4 @@ scale = "micro"
 # the arm: no norm in the blocks, GELU
 norm = "identity"
 norm_final = "layernorm"
-scaled_init = False
 activation = "gelu"

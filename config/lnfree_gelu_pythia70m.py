@@ -15,5 +15,4 @@ n_embd = 512
 # the arm: no norm in the blocks, GELU
 norm = "identity"
 norm_final = "layernorm"
-scaled_init = False
 activation = "gelu"

@@ -16,5 +16,4 @@ n_embd = 768
 # the arm: no norm in the blocks, leaky ReLU with a learnable slope per layer (init 0.01)
 norm = "identity"
 norm_final = "layernorm"
-scaled_init = False
 activation = "leaky_relu"

@@ -16,5 +16,4 @@ n_embd = 768
 # the arm: no norm in the blocks, leaky ReLU with one learnable slope for the model (init 0.01)
 norm = "identity"
 norm_final = "layernorm"
-scaled_init = False
 activation = "leaky_relu_global"

@@ -11,5 +11,4 @@ scale = "micro"
 # the arm: no norm in the blocks, leaky ReLU with one learnable slope for the model (init 0.01)
 norm = "identity"
 norm_final = "layernorm"
-scaled_init = False
 activation = "leaky_relu_global"

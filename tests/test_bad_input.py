@@ -28,6 +28,7 @@ ROWS = [
     (T + ["{W}/binary.py"], "binary.py is not UTF-8 text"),
     (T + ["--init_from=latest"], "init_from='latest': use scratch or resume"),
     (T + ["--dtype=float16"], "use float32 or bfloat16"),
+    (T + ["--lr_decay=step"], "lr_decay='step': use cosine or linear"),
     (T + ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
     (T + ["--activation=tanh"], "unknown activation 'tanh'"),
     (T + ["--n_embd=33"], "n_embd=33 is not a multiple of n_head=2"),

@@ -49,7 +49,7 @@ def test_a_forks_norm_is_swept_beside_dyt_and_reported_as_an_arm(data_dir, tmp_p
     md = (out / "report.md").read_text()
     table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
     for budget in ("8k", "32k"):
-        arms = [line.split("|")[5].strip() for line in table.splitlines() if f"| micro | {budget} [" in line]
+        arms = [line.split("|")[5].strip() for line in table.splitlines() if f"| micro + embedding scale | {budget} [" in line]
         assert arms == ["dyt", "derf", "softsign"], arms  # every norm an arm of the cell, beside DyT
     assert "| softsign | sat_final | 2 |" in md  # in the saturation heuristic too
     assert (out / "phase_gpt.png").stat().st_size > 5000 and "(phase_gpt.png)" in md

@@ -33,7 +33,7 @@ def test_sweep_and_report_of_the_shrunken_micro_grid(data_dir, tmp_path):
     md = (out / "report.md").read_text()
     table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
     for budget in ("8k", "32k", "128k", "1m"):  # the overrides every run shares are the cells' protocol, and say so
-        assert f"| gpt | micro | {budget} [block_size=32, eval_interval=5, max_iters=10, n_layer=1, val_tokens=2048, " \
+        assert f"| gpt | micro + embedding scale | {budget} [block_size=32, eval_interval=5, max_iters=10, n_layer=1, val_tokens=2048, " \
                f"warmup_iters=5] |" in table
     assert table.count("(1 seed)") == 8
     for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png"):

@@ -162,26 +162,31 @@ def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
     assert set(stats.std()) == {"0", "2", "3"}  # RMSNorm's input std is watched; it does not saturate
 
 
-def test_one_probe_pass_reports_what_each_measurement_sees_alone():
-    # the norm statistics and the effective ranks share one forward pass over the probe windows:
-    # each must equal the measurement taken on its own, and the model's output must not move
+@pytest.mark.parametrize("chunk", [1, 2, 5])
+def test_the_probes_in_chunks_report_what_each_measurement_sees_over_all_the_windows(chunk):
+    # the norm statistics and the effective ranks share forward passes over the probe windows, a chunk at
+    # a time: each must equal the measurement taken on all the windows at once, and the model must not move
     torch.manual_seed(0)
     model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, norm="dyt",
                                     alpha_init=40.0))  # large enough that some elements saturate
-    x = torch.randint(0, 32, (3, 8))
+    x = torch.randint(0, 32, (5, 8))
     before = model(x)[0]
-    probed = probe_norms_and_rank(model, x, torch.autocast("cpu", enabled=False))
+    probed = probe_norms_and_rank(model, x, torch.autocast("cpu", enabled=False), chunk)
     assert torch.equal(model(x)[0], before)
     with torch.no_grad(), watch_norms(model) as stats:
         model.eval()
         model(x)
-    assert probed["norm_std"] == stats.std() and probed["saturation_layers"] == stats.saturation()
+    assert probed["norm_std"] == pytest.approx(stats.std(), rel=1e-12)
+    assert probed["saturation_layers"] == stats.saturation()  # counts of elements: exact
     assert probed["saturation"] == stats.pooled_saturation() and 0 < probed["saturation"] < 1
     outputs = []
     with torch.no_grad():
         forward_with_hooks(model, x, torch.autocast("cpu", enabled=False),
                            [b.register_forward_hook(lambda m, a, out: outputs.append(out.flatten(0, 1))) for b in model.h])
-    assert probed["effective_rank"] == {f"h.{i}": effective_rank(o) for i, o in enumerate(outputs)}
+    svd = {f"h.{i}": math.exp(-(lambda p: (p * p.log()).sum().item())(torch.linalg.svdvals(o.double()) /
+                                                                       torch.linalg.svdvals(o.double()).sum()))
+           for i, o in enumerate(outputs)}
+    assert probed["effective_rank"] == pytest.approx(svd, rel=1e-9)  # the Gram matrix's, as the singular values'
     assert all(1 < r < 16 for r in probed["effective_rank"].values())
 
 

@@ -83,7 +83,7 @@ def test_a_terminated_sweep_stops_its_runs_and_resumes_to_the_same_result(data_d
 def test_the_dry_run_costs_a_grid_on_a_named_gpu(tmp_path):
     p = sweep(os.path.join(REPO, "config", "dyt_3.78b_118m.py"), os.path.join(REPO, "config", "dyt_64m_1m.py"),
               "--seeds", "1", "2", "--out", tmp_path, "--dry_run", "--gpu", "A100", "--mfu", "0.5")
-    rows = [line.split() for line in p.stdout.splitlines()[1:-1]]
+    rows = [line.split() for line in p.stdout.splitlines()[1:] if line.split()[0] in ("new", "done")]
     hours = {row[1]: float(row[4]) for row in rows}
     # 3.78B: (6 N + 12 L d T) FLOPs per token over 5000 steps of 32,768 tokens, at half of 312 TFLOP/s
     n, flops_per_token = 3778.61e6, 6 * 3778.61e6 + 12 * 32 * 3072 * 512
@@ -92,6 +92,15 @@ def test_the_dry_run_costs_a_grid_on_a_named_gpu(tmp_path):
     assert hours["dyt_3.78b_118m_s1"] > 50 * hours["dyt_64m_1m_s1"]  # 60x the parameters, the same tokens
     assert f"The grid: {sum(hours.values()):,.1f} GPU hours on A100 at 50%" in p.stdout
     assert n / 1e9 == pytest.approx(3.78, abs=0.01)
+    # what the paper itself ran: 3 seeds a config, but 2 for RMSNorm and the 1M alpha sweep; not the DyT recipe
+    configs = [os.path.join(REPO, "config", f"{name}.py") for name in ("dyt_64m_1m", "rmsnorm_64m_1m", "dyt_64m_1m_alpha1",
+                                                                        "dytrecipe_64m_1m")]
+    p = sweep(*configs, "--seeds", "1", "--out", tmp_path, "--dry_run")
+    one = {row[1]: float(row[4]) for row in (line.split() for line in p.stdout.splitlines()) if row[0] == "new"}
+    paper_hours = 3 * one["dyt_64m_1m_s1"] + 2 * one["rmsnorm_64m_1m_s1"] + 2 * one["dyt_64m_1m_alpha1_s1"]
+    assert p.stdout.splitlines()[-1].startswith("What the paper ran of these 3 configs (3 seeds each, 2 for the 1M "
+                                                "alpha sweep and for RMSNorm): 7 runs, ")
+    assert float(p.stdout.split("7 runs, ")[1].split()[0]) == pytest.approx(paper_hours, abs=0.06)  # hours to 0.01
 
 
 def test_a_held_run_folder_is_refused_and_a_stale_lock_taken_over(data_dir, tmp_path):
@@ -139,7 +148,7 @@ def test_jobs_run_at_once_with_the_losses_of_runs_alone(data_dir, tmp_path):
                for i in range(2)]
     p = sweep(*configs, "--seeds", "1", "2", "--jobs", "2", "--out", tmp_path / "out", f"--data_dir={data_dir}")
     threads = str(max(1, (os.cpu_count() or 1) // 2))
-    assert p.stdout.splitlines()[0] == f"4 runs, 2 at once, {threads} thread(s) each" and "2 going" in p.stdout
+    assert p.stdout.splitlines()[0] == f"4 run(s), 2 at once, {threads} thread(s) each" and "2 going" in p.stdout
     for config in configs:  # alone, with the thread count --jobs 2 gives each run on this machine
         stem = os.path.basename(config)[:-3]
         subprocess.run([sys.executable, "train.py", config, "--seed=1", f"--out_dir={tmp_path / stem}",
@@ -151,7 +160,8 @@ def test_jobs_run_at_once_with_the_losses_of_runs_alone(data_dir, tmp_path):
 
 def test_a_run_folder_is_named_by_the_overrides_that_change_the_run_and_holds_that_run_only(data_dir, tmp_path):
     config, out = write_config(tmp_path / "c.py", max_iters=6, eval_interval=3, norm="dyt", alpha_init=2.0), tmp_path / "out"
-    sweep(config, "--out", out, f"--data_dir={data_dir}")
+    p = sweep(config, "--out", out, f"--data_dir={data_dir}")
+    assert p.stdout.splitlines()[0] == f"1 run(s), 1 at once, {os.cpu_count()} thread(s) each"  # every core for one run
     # overrides that change the run make another folder and another label; where it runs does not
     p = sweep(config, "--out", out, f"--data_dir={data_dir}", "--norm=derf", "--log_interval=2")
     assert "c_norm=derf_s1337: running" in p.stdout and "done already" not in p.stdout
@@ -170,3 +180,12 @@ def test_a_run_folder_is_named_by_the_overrides_that_change_the_run_and_holds_th
     write_config(tmp_path / "c.py", max_iters=9, eval_interval=3, norm="dyt", alpha_init=2.0)
     p = sweep(config, "--out", out, f"--data_dir={data_dir}")
     assert "c_s1337: resuming" in p.stdout and [r["iter"] for r in read_log(out / "c_s1337")] == [0, 3, 6, 9]
+
+
+def test_without_jobs_a_sweep_runs_one_run_per_physical_core(tmp_path, monkeypatch):
+    import sweep as sweep_module
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sweep_module, "physical_cores", lambda: 8)  # a laptop with 8 cores of 2 hyperthreads each
+    assert sweep_module.default_jobs(1) == 8 and sweep_module.default_jobs(2) == 4
+    assert sweep_module.slots(8, 1) == [{"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}] * 8

@@ -140,3 +140,22 @@ def test_fsdp_with_one_process_runs_unsharded(data_dir, tmp_path):
         assert flat[0] == pytest.approx(flat[1], rel=1e-6)
         skip = ("elapsed_s", "attn_entropy")
         assert {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}
+
+
+def test_the_probes_read_the_same_windows_at_every_batch_size_and_process_count(data_dir, tmp_path):
+    # saturation and effective rank are measured on 50 windows of block_size tokens spread over the budget,
+    # a micro-batch at a time: at step 0 the model is the same whatever the batch, and so must its probes be
+    layouts = {"batch 1": (["--batch_size=1"], None), "batch 64": (["--batch_size=64"], None),
+               "2 processes": (["--batch_size=4", "--gradient_accumulation_steps=2"], 2)}
+    rows = {}
+    for name, (args, processes) in layouts.items():
+        out = tmp_path / name.replace(" ", "_")
+        train(data_dir, out, "--max_iters=0", "--norm=dyt", "--alpha_init=100.0", *args, torchrun=processes)
+        assert json.loads((out / "summary.json").read_text())["probe_tokens"] == 50 * 32
+        rows[name] = read_log(out)[0]
+    first = rows["batch 1"]
+    assert 0 < first["saturation"] < 1 and all(1 < r < 32 for r in first["effective_rank"].values())
+    for row in rows.values():
+        assert row["saturation_layers"] == first["saturation_layers"]  # counts of elements: exact
+        assert row["norm_std"] == pytest.approx(first["norm_std"], rel=1e-9)
+        assert row["effective_rank"] == pytest.approx(first["effective_rank"], rel=1e-9)

@@ -4,7 +4,9 @@
 #   its "mha" ablation (ablate_gqa) builds the same attention as its baseline, and so does ours;
 # - the GELU ablation is w2(gelu(w1 x)) at SwiGLU's hidden width (1536 at 64M), not GPT-2's 4d.
 #   The paper's model keeps the unused w3 matrix; ours does not, so it counts 9.4M fewer parameters.
-# Not recoverable from its code: the step of the ablation baseline's figure (see reference/paper_cells.json).
+# Not recoverable from its code: the step of the ablation baseline's figure (see reference/paper_cells.json),
+# and the width of its 124M and ablation runs: its Llama is built from `dim` (default 512), while its
+# ablation metadata records n_embd 768; we build 64M-sized models at 512 and 124M-sized ones at 768.
 # Parameters (tied embedding once): 64M-sized 66.66M (GELU ablation 57.23M), 124M-sized 123.59M.
 arch = "llama"
 n_kv_head = None
