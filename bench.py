@@ -34,7 +34,6 @@ import train
 from checkpoint import atomic_save
 from cli import ConfigError, comments, run_cli
 from configurator import configure, read_settings
-from data import load_tokens
 from dyt import make_norm
 from memory import gpu_peak, vocab_size
 from model import build_model
@@ -140,39 +139,38 @@ def section_eval(cfg):
     """train.py's evaluations, part by part, as shares of a run of the config's max_iters steps: every
     evaluation computes the prefix and training-sample losses, the probes and a checkpoint; the whole
     split is computed at the last step, and once more (on best.pt) when the best checkpoint is earlier."""
-    t_step, model, x, autocast = step_time(cfg, compiled=bool(cfg.compile))
-    train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
-    val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
-    ev, args = train.evaluation_data(cfg, train_data, val_data), (cfg, autocast, 0, 1)
-    optimizer = train.make_optimizer(model, cfg, fused=False)
+    t_step, *_ = step_time(cfg, compiled=bool(cfg.compile))
+    run = train.prepare(SimpleNamespace(**vars(cfg)))  # train.py's own evaluation sets and model
+    train.build(run)
+    model, ev = run.raw_model, run.evals
 
     def probes():
-        probe_norms_and_rank(model, ev.probe_x, autocast, cfg.batch_size)
+        probe_norms_and_rank(model, ev.probe_x, run.autocast, cfg.batch_size)
         learned_scalars(model)
-        probe_attention(model, ev.attn_x, autocast)
+        probe_attention(model, ev.attn_x, run.autocast)
 
     def checkpoint():
         with tempfile.TemporaryDirectory() as folder:
-            atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, os.path.join(folder, "c"))
+            atomic_save({"model": model.state_dict(), "optimizer": run.optimizer.state_dict()}, os.path.join(folder, "c"))
 
-    parts = {"validation prefix": lambda: train.evaluate(model, ev.val, ev.val_windows, *args),
-             "training sample": lambda: train.evaluate(model, ev.train, ev.train_sample, *args),
+    parts = {"validation prefix": lambda: train.evaluate(run, model, ev.val),
+             "training sample": lambda: train.evaluate(run, model, ev.train),
              "probes": probes, "checkpoint": checkpoint}
     if ev.val_full is not None:
-        parts["whole validation split"] = lambda: train.evaluate(model, ev.val_full, ev.val_full_windows, *args)
+        parts["whole validation split"] = lambda: train.evaluate(run, model, ev.val_full)
     times = {name: timed(f, cfg.device, reps=3, warmup=1) for name, f in parts.items()}
     n_evals = cfg.max_iters // cfg.eval_interval + 1 + (cfg.max_iters % cfg.eval_interval > 0)
     # the whole split is scored once at the last step, and once more on best.pt when the best is earlier
     per_run = {name: t * (1 if name == "whole validation split" else n_evals) for name, t in times.items()}
-    run = cfg.max_iters * t_step + sum(per_run.values())
+    whole = cfg.max_iters * t_step + sum(per_run.values())
     again = times.get("whole validation split", 0.0)
     print(f"## eval: {n_evals} evaluations in a run of {cfg.max_iters} steps of {t_step * 1000:.0f} ms, "
           f"as shares of the run")
     for name, t in times.items():
-        print(f"  {name:24s} {t * 1000:8.0f} ms each, x{per_run[name] / t:.0f}  {per_run[name] / run:6.2%}")
-    print(f"  evaluation: {(run - cfg.max_iters * t_step) / run:.2%} of the run's time "
-          f"({(run + again - cfg.max_iters * t_step) / (run + again):.2%} when the best checkpoint is not the last "
-          f"step), the probes {per_run['probes'] / run:.2%}")
+        print(f"  {name:24s} {t * 1000:8.0f} ms each, x{per_run[name] / t:.0f}  {per_run[name] / whole:6.2%}")
+    print(f"  evaluation: {(whole - cfg.max_iters * t_step) / whole:.2%} of the run's time "
+          f"({(whole + again - cfg.max_iters * t_step) / (whole + again):.2%} when the best checkpoint is not the last "
+          f"step), the probes {per_run['probes'] / whole:.2%}")
 
 
 def section_loop(cfg):

@@ -37,10 +37,11 @@ NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a full disk, a file-size 
 
 
 def cannot_write(path, error):
-    """The one line for a file that could not be written (a full disk, a file-size limit, permissions)."""
-    why = getattr(error, "strerror", None) or str(error).splitlines()[0]
-    return WriteError(f"could not write {path} ({why}): the previous version of it, if any, is intact; make room "
-                      f"(or fix the folder) and run the same command again (a run resumes with --init_from=resume)")
+    """The one line for a file that could not be written (a full disk, a file-size limit, permissions).
+    torch's zip writer reports a failed write as its own RuntimeError: the OSError behind it says why."""
+    while not isinstance(error, OSError) and error.__context__ is not None:
+        error = error.__context__
+    return WriteError(path, getattr(error, "strerror", None) or str(error).splitlines()[0])
 
 
 @contextmanager
@@ -75,7 +76,9 @@ def atomic_save(obj, path, text=False):
         else:
             try:
                 torch.save(obj, f)
-            except RuntimeError as e:  # torch's zip writer reports a failed write (errno 27, 28) as its own error
+            except RuntimeError as e:
+                if not isinstance(e.__context__, OSError):
+                    raise
                 raise cannot_write(path, e) from None
 
 

@@ -22,8 +22,13 @@ class ConfigError(UserError):
 
 
 class WriteError(UserError):
-    """A file that could not be written (no space, a file-size limit, no permission)."""
+    """A file that could not be written (no space, a file-size limit, no permission): which, why, and what
+    to do; the previous version of the file is intact (every file is written to a temporary name first)."""
     exit_code = 74  # EX_IOERR
+
+    def __init__(self, path, why, hint="make room (or fix the folder) and run the same command again"):
+        self.path, self.why = path, why
+        super().__init__(f"could not write {path} ({why}): the previous version of it, if any, is intact; {hint}")
 
 
 def run_cli(main, argv, also=(), doc=None, settings=None):

@@ -9,12 +9,16 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from checkpoint import atomic_open  # noqa: E402
 from probes import entropy_max  # noqa: E402
 
 
-def save(fig, path, dpi):
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+def save(fig, path, dpi, **options):
+    """The figure as a PNG, written atomically (checkpoint.atomic_open): a full disk leaves the old one."""
+    if not options:
+        fig.tight_layout()
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi, **options)
     plt.close(fig)
 
 
@@ -41,8 +45,7 @@ def phase_diagram(grids, scales, budgets, arch, path):
         ax.set_title(f"{title}\n{arm} vs vanilla, val loss Δ% (blue: {arm} better)", fontsize=9)
     fig.colorbar(im, ax=axes, fraction=0.03, label="Δ% (the same scale in every panel)")
     fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, path, dpi=110, bbox_inches="tight")  # a colour bar beside the panels: no tight_layout
 
 
 def curves(cells, arch, path):
@@ -176,4 +179,22 @@ def plateau_plot(by_budget, drop, path):
         ax.legend(fontsize=7)
     fig.suptitle(f"Leaving the unigram plateau: below the dotted line the model is {drop} nats better than token "
                  "frequencies", fontsize=10)
+    save(fig, path, dpi=100)
+
+
+def accuracy_curves(cells, path):
+    """Per ViT cell (data, budget), every arm's test (solid) and training-sample (dotted) accuracy over training."""
+    fig, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 3.4), squeeze=False)
+    for ax, ((scale, budget), arms) in zip(axes[0], cells.items()):
+        for i, (arm, runs) in enumerate(arms.items()):
+            for r in runs:
+                it = [row["iter"] for row in r["log"]]
+                ax.plot(it, [100 * row["val_accuracy"] for row in r["log"]], color=plt.cm.tab10(i % 10), lw=1,
+                        label=arm if r is runs[0] else None)
+                ax.plot(it, [100 * row["train_accuracy"] for row in r["log"]], color=plt.cm.tab10(i % 10), lw=0.8,
+                        ls=":")
+        ax.axhline(100 * runs[0]["chance_accuracy"], color="gray", lw=1, label="chance")
+        ax.set(title=f"{scale}, {budget} training images", xlabel="step", ylabel="accuracy, %", ylim=(0, 100))
+        ax.legend(fontsize=7)
+    fig.suptitle("ViT: test accuracy (solid) and training accuracy (dotted), gray: chance", fontsize=10)
     save(fig, path, dpi=100)

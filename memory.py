@@ -33,8 +33,8 @@ from settings import model_config
 
 def vocab_size(cfg):
     """The config's vocab_size, or else its prepared dataset's (padded): a byte-level config's model
-    is 200x smaller in its head than a GPT-2 BPE one, so no vocabulary is guessed."""
-    if cfg["vocab_size"]:
+    is 200x smaller in its head than a GPT-2 BPE one, so no vocabulary is guessed. A ViT has none."""
+    if cfg["vocab_size"] or cfg["arch"] == "vit":
         return cfg["vocab_size"]
     try:
         return padded_vocab(load_meta(cfg["data_dir"], cfg["dataset"]))
@@ -60,10 +60,16 @@ def gpu_peak(name):
     return (exact or [peak for key, peak in GPU_PEAK_BF16 if key.lower() in name.lower()] or [None])[0]
 
 
+def sequence(cfg):
+    """Tokens a model reads at once: a language model's context, a ViT's patches and class token."""
+    return (cfg["image_size"] // cfg["patch_size"]) ** 2 + 1 if cfg["arch"] == "vit" else cfg["block_size"]
+
+
 def training_flops(cfg, n_params):
-    """FLOPs of a whole training run: (6 N + 12 n_layer n_embd block_size) per token trained."""
-    tokens = cfg["max_iters"] * cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"]
-    return (6 * n_params + 12 * cfg["n_layer"] * cfg["n_embd"] * cfg["block_size"]) * tokens
+    """FLOPs of a whole training run: (6 N + 12 n_layer n_embd T) per token trained, T tokens at once."""
+    T = sequence(cfg)
+    tokens = cfg["max_iters"] * cfg["batch_size"] * cfg["gradient_accumulation_steps"] * T
+    return (6 * n_params + 12 * cfg["n_layer"] * cfg["n_embd"] * T) * tokens
 
 
 def cost_table(runs, gpu, mfu, nproc):
@@ -110,9 +116,10 @@ def estimate(cfg, world=1, fsdp=False, dtype="bfloat16"):
     shard = world if fsdp else 1
     global_batch = cfg["batch_size"] * cfg["gradient_accumulation_steps"]
     micro = min(cfg["batch_size"], max(1, global_batch // world))  # sequences per forward pass
-    tokens = micro * cfg["block_size"]
+    tokens = micro * sequence(cfg)
     width = 2 if dtype == "bfloat16" else 4
-    activations = tokens * model_cfg.n_layer * 17 * width * model_cfg.n_embd + 10 * tokens * model_cfg.vocab_size
+    logits = micro * model_cfg.num_classes if cfg["arch"] == "vit" else tokens * model_cfg.vocab_size  # a ViT's: one row an image
+    activations = tokens * model_cfg.n_layer * 17 * width * model_cfg.n_embd + 10 * logits
     out = {"params": 4 * n / shard, "grads": 4 * n / shard, "optimizer": 8 * n / shard, "activations": activations}
     if not fsdp and world > 1:
         out["grads"] *= 2  # DDP keeps its gradient buckets beside the gradients

@@ -1,11 +1,11 @@
 """
-GPT-2 and Llama language models with a pluggable normalisation layer.
+GPT-2 and Llama language models, and a Vision Transformer, with a pluggable normalisation layer.
 
-Both are the same pre-norm transformer (embed -> n_layer x Block -> final norm -> tied head); they
-differ in how positions enter (a learned table vs rotary embeddings), in the MLP (GELU vs SwiGLU)
-and in attention heads (multi-head vs grouped-query). The norm at each of the three sites comes
-from dyt.make_norm, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh) or nothing
-can sit there.
+All three are the same pre-norm transformer (embed -> n_layer x Block -> final norm -> head). The
+language models differ in how positions enter (a learned table vs rotary embeddings), in the MLP
+(GELU vs SwiGLU) and in attention heads (multi-head vs grouped-query); the ViT embeds image patches,
+attends both ways and classifies from a class token. The norm at each of the three sites comes from
+dyt.make_norm, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh) or nothing can sit there.
 """
 
 import math
@@ -31,8 +31,11 @@ def site_norm(cfg, site):
 
 def check_config(cfg):
     """Fail early, with the valid choices, on a config that cannot build a model."""
-    if cfg.arch not in ("gpt", "llama"):
-        raise ValueError(f"unknown arch {cfg.arch!r}: choose gpt or llama")
+    if cfg.arch not in ("gpt", "llama", "vit"):
+        raise ValueError(f"unknown arch {cfg.arch!r}: choose gpt, llama or vit")
+    if cfg.arch == "vit" and cfg.image_size is not None and cfg.image_size % cfg.patch_size:
+        raise ValueError(f"image_size={cfg.image_size} is not a multiple of patch_size={cfg.patch_size}: the patches "
+                         f"must tile the image")
     if cfg.activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {cfg.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
     if cfg.n_embd % cfg.n_head:
@@ -68,7 +71,8 @@ def apply_rope(x, cos, sin):
 # The pieces of a block
 
 class Attention(nn.Module):
-    """Causal self-attention; grouped-query when n_kv_head < n_head, rotary when given the tables."""
+    """Self-attention, causal in the language models, both ways in the ViT; grouped-query when
+    n_kv_head < n_head, rotary when given the tables."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -81,6 +85,7 @@ class Attention(nn.Module):
         self.c_proj.residual = True  # scaled init, see Transformer._init_weights
         self.dropout = cfg.dropout
         self.resid_dropout = nn.Dropout(cfg.dropout)
+        self.causal = cfg.arch != "vit"
 
     def qkv(self, x, rope=None):
         """Queries, keys and values, (B, nh or n_kv, T, hs), rotated when rope tables are given."""
@@ -99,7 +104,7 @@ class Attention(nn.Module):
         B, T, C = x.shape
         q, k, v = self.qkv(x, rope)
         # SDPA picks flash attention on a GPU; the attention matrix is never materialised
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.n_kv_head != self.n_head,
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, enable_gqa=self.n_kv_head != self.n_head,
                                            dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))
@@ -182,6 +187,11 @@ class Block(nn.Module):
 # -----------------------------------------------------------------------------
 # The models
 
+def at_least_fp32(logits):
+    """Logits for the loss in fp32 at least: bf16 logits lose the small differences a softmax needs."""
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))
+
+
 class Transformer(nn.Module):
     """What GPT and Llama share; a subclass says how positions enter (`embed`)."""
 
@@ -232,7 +242,7 @@ class Transformer(nn.Module):
         logits = self.lm_head(self.ln_f(x))
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-1)
+        loss = F.cross_entropy(at_least_fp32(logits).flatten(0, 1), targets.flatten(), ignore_index=-1)
         return logits, loss
 
     def num_params(self):
@@ -282,9 +292,48 @@ class Llama(Transformer):
         return self.token_embedding(idx), rope
 
 
+class ViT(nn.Module):
+    """A Vision Transformer as the regime paper's ViT experiment builds it (code/vit_experiment.py): square
+    patches embedded by a strided convolution, a class token and learned position embeddings, the blocks
+    of GPT with attention both ways, the final norm on the class token, a linear head over the classes."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        check_config(cfg)
+        self.config = cfg
+        self.patch = nn.Conv2d(cfg.channels, cfg.n_embd, cfg.patch_size, stride=cfg.patch_size)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.n_embd))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (cfg.image_size // cfg.patch_size) ** 2 + 1, cfg.n_embd))
+        self.drop = nn.Dropout(cfg.dropout)
+        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        self.ln_f = norm_for(cfg, "final")
+        self.head = nn.Linear(cfg.n_embd, cfg.num_classes, bias=cfg.bias)
+
+    def init_weights(self):
+        """As the paper's ViT code: the class token and the position embeddings N(0, 0.02); the patch
+        convolution and every Linear keep PyTorch's own (uniform, scaled by fan-in) init."""
+        nn.init.normal_(self.cls_token, std=0.02)
+        nn.init.normal_(self.pos_embed, std=0.02)
+        return self
+
+    def forward(self, images, targets=None):
+        """Logits (B, classes) of images (B, channels, H, W), and the mean cross-entropy if targets (B,) are given."""
+        x = self.patch(images).flatten(2).transpose(1, 2)  # (B, patches, C)
+        x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1) + self.pos_embed
+        x = self.drop(x)
+        for block in self.h:
+            x = block(x)
+        logits = self.head(self.ln_f(x[:, 0]))
+        return logits, None if targets is None else F.cross_entropy(at_least_fp32(logits), targets)
+
+    def num_params(self):
+        return sum(p.numel() for p in self.parameters())
+
+
 def build_model(cfg):
-    """A GPT or a Llama for cfg.arch, with GPT-2's initialisation applied."""
-    model = GPT(cfg) if cfg.arch == "gpt" else Llama(cfg)
+    """A GPT, a Llama or a ViT for cfg.arch, initialised as its paper's code does (GPT-2's init for the
+    language models)."""
+    model = {"gpt": GPT, "llama": Llama, "vit": ViT}.get(cfg.arch, GPT)(cfg)
     if next(model.parameters()).device.type != "meta":
         model.init_weights()
     return model

@@ -1,23 +1,31 @@
 """
-Turn text into the token files train.py reads: data/<name>/{train,val}.bin (uint16) and meta.json.
+Turn text into the token files train.py reads: data/<name>/{train,val}.bin (uint16) and meta.json;
+and images into the arrays it reads: data/<name>/{train,val}_{x,y}.npy and meta.json (images.py).
 
     python prepare_data.py wikitext103 [--input wikitext-103-raw-v1.zip or its extracted folder]
     python prepare_data.py shakespeare [--input input.txt] [--tokenizer byte|gpt2]
     python prepare_data.py text --input book.txt --name book [--tokenizer byte|gpt2]
+    python prepare_data.py digits [--input digits.csv.gz]       # 1,797 UCI handwritten digits, 8x8
+    python prepare_data.py cifar10 [--input cifar-10-python.tar.gz]   # (and cifar100) the official python archives
 
 WikiText-103 is prepared as the regime paper did: every non-empty line of wiki.train.raw and
 wiki.valid.raw encoded with the GPT-2 BPE (tiktoken r50k_base, encode_ordinary) and concatenated.
 Its data budgets (1M, 10M, 50M tokens) are prefixes chosen at training time, not copies.
-Set TIKTOKEN_CACHE_DIR to a folder holding the BPE ranks to work offline.
+Set TIKTOKEN_CACHE_DIR to a folder holding the BPE ranks to work offline. The digits are the UCI
+"Optical Recognition of Handwritten Digits" test set (Alpaydin & Kaynak, 1998, CC BY 4.0), as
+scikit-learn ships it; a fixed fifth of them (a seeded shuffle) is the test split.
 Every file is written to a temporary name and renamed, so an interrupted run leaves nothing that
 looks finished.
 """
 
 import argparse
+import gzip
 import io
 import json
 import os
+import pickle
 import sys
+import tarfile
 import urllib.request
 import zipfile
 
@@ -167,10 +175,111 @@ def prepare_text(path, name, tokenizer, data_dir, val_fraction=0.1):
                   {"tokenizer": tokenizer, "vocab_size": tok.vocab_size, "source": os.path.basename(path)})
 
 
+# -----------------------------------------------------------------------------
+# Images
+
+CIFAR = {  # name: (URL, folder in the archive, training members, test member, label key, classes)
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", "cifar-10-batches-py",
+                [f"data_batch_{i}" for i in range(1, 6)], "test_batch", b"labels", 10),
+    "cifar100": ("https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", "cifar-100-python", ["train"], "test",
+                 b"fine_labels", 100),
+}
+DIGITS_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/optdigits/optdigits.tes"
+DIGITS_COPIES = ("data/digits.csv.gz", "../shared/data/digits.csv.gz")
+DIGITS_TEST_FRACTION = 0.2
+
+
+class ArraysOnly(pickle.Unpickler):
+    """The official CIFAR archives are pickles of dicts of numpy arrays: nothing else is unpickled."""
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}  # bytes, as protocol 2 writes them
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a CIFAR batch")
+        return super().find_class(module, name)
+
+
+def read_cifar(path, name):
+    """{split: (pixels N x 3 x 32 x 32 uint8, labels)} from an official python-format CIFAR archive."""
+    _, folder, train_members, test_member, label_key, classes = CIFAR[name]
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            def batch(member):
+                d = ArraysOnly(tar.extractfile(f"{folder}/{member}"), encoding="bytes").load()
+                return np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32), np.asarray(d[label_key], np.int16)
+            train = [batch(m) for m in train_members]
+            test = batch(test_member)
+    except (tarfile.TarError, OSError, EOFError, KeyError, ValueError, pickle.UnpicklingError, TypeError) as e:
+        raise DataError(f"{path} is not the official {name} python archive, or is cut short "
+                        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}): download "
+                        f"{CIFAR[name][0]} again") from None
+    splits = {"train": (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])), "val": test}
+    if any(y.min() < 0 or y.max() >= classes for _, y in splits.values()):
+        raise DataError(f"{path} holds labels outside 0..{classes - 1}: it is not {name}")
+    return splits
+
+
+def read_digits(path):
+    """(pixels N x 1 x 8 x 8 uint8 of 0..16, labels) from the UCI digits as comma-separated rows (.gz or not)."""
+    try:
+        with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
+            rows = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path} is not the UCI digits (rows of 64 pixels and a label) ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else 'no detail'})") from None
+    if rows.shape[1] != 65 or rows[:, :64].min() < 0 or rows[:, :64].max() > 16 or not set(rows[:, 64]) <= set(range(10)):
+        raise DataError(f"{path} holds rows of {rows.shape[1]} numbers, not 64 pixels of 0..16 and a label 0..9: "
+                        f"it is not the UCI digits")
+    return rows[:, :64].reshape(-1, 1, 8, 8).astype(np.uint8), rows[:, 64].astype(np.int16)
+
+
+def write_images(out_dir, splits, meta):
+    """{train,val}_{x,y}.npy, and last meta.json: a folder with meta.json is a finished one."""
+    os.makedirs(out_dir, exist_ok=True)
+    if os.path.exists(os.path.join(out_dir, "meta.json")):
+        os.remove(os.path.join(out_dir, "meta.json"))
+    for split, (x, y) in splits.items():
+        for part, array in (("x", x), ("y", y)):
+            with atomic_open(os.path.join(out_dir, f"{split}_{part}.npy"), "wb") as f:
+                np.save(f, array)
+    meta = {"kind": "images", **meta, "train_images": len(splits["train"][0]), "val_images": len(splits["val"][0])}
+    with atomic_open(os.path.join(out_dir, "meta.json")) as f:
+        json.dump(meta, f, indent=2)
+    print(f"wrote {out_dir}: {meta['train_images']:,} training and {meta['val_images']:,} test images")
+
+
+def prepare_images(args):
+    """CIFAR-10, CIFAR-100 or the digits: from --input, a local copy, or downloaded."""
+    if args.dataset == "digits":
+        path = args.input or next((p for p in DIGITS_COPIES if os.path.exists(p)), None)
+        if path is None:
+            path = os.path.join(args.data_dir, "optdigits.tes")
+            os.makedirs(args.data_dir, exist_ok=True)
+            download(DIGITS_URL, path)
+        x, y = read_digits(path)
+        order = np.random.default_rng(0).permutation(len(x))  # the fixed split: the last fifth of a seeded shuffle
+        cut = len(x) - round(DIGITS_TEST_FRACTION * len(x))
+        splits = {"train": (x[order[:cut]], y[order[:cut]]), "val": (x[order[cut:]], y[order[cut:]])}
+        meta = {"classes": 10, "image_size": 8, "channels": 1, "pixel_max": 16}
+    else:
+        url = CIFAR[args.dataset][0]
+        path = args.input or os.path.join(args.data_dir, os.path.basename(url))
+        if not args.input and not os.path.exists(path):
+            os.makedirs(args.data_dir, exist_ok=True)
+            download(url, path)
+        splits = read_cifar(path, args.dataset)
+        meta = {"classes": CIFAR[args.dataset][5], "image_size": 32, "channels": 3, "pixel_max": 255}
+    if not os.path.isfile(path):
+        raise DataError(f"{path} not found")
+    write_images(os.path.join(args.data_dir, args.dataset), splits, {**meta, "source": os.path.basename(path)})
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("dataset", choices=["wikitext103", "shakespeare", "text"])
-    p.add_argument("--input", help="local copy of the source (zip, folder or text file) instead of downloading")
+    p.add_argument("dataset", choices=["wikitext103", "shakespeare", "text", "digits", "cifar10", "cifar100"])
+    p.add_argument("--input", help="local copy of the source (zip, folder, text file or archive) instead of downloading")
     p.add_argument("--tokenizer", choices=TOKENIZERS, default="byte", help="shakespeare and text only")
     p.add_argument("--name", help="text only: the dataset name, data/<name>/")
     p.add_argument("--data_dir", default="data")
@@ -180,6 +289,8 @@ def main(argv):
 
     if args.dataset == "wikitext103":
         prepare_wikitext103(args)
+    elif args.dataset in ("digits", *CIFAR):
+        prepare_images(args)
     elif args.dataset == "shakespeare":
         path = args.input or next((p for p in SHAKESPEARE_COPIES if os.path.exists(p)), None)
         if path is None:

@@ -191,8 +191,9 @@ def probe_norms_and_rank(model, x, autocast, chunk):
 
     for i in range(0, len(x), chunk):
         rank_hooks = [block.register_forward_hook(gather(f"h.{j}")) for j, block in enumerate(model.h)]
-        forward_with_hooks(model, x[i: i + chunk].to(next(model.parameters()).device), autocast,
-                           norm_hooks(model, stats) + rank_hooks)
+        p = next(model.parameters())  # images in the weights' dtype, tokens as they are
+        forward_with_hooks(model, x[i: i + chunk].to(p.device, dtype=p.dtype if x.is_floating_point() else None),
+                           autocast, norm_hooks(model, stats) + rank_hooks)
     out = {"saturation": stats.pooled_saturation()}
     if stats.saturation():
         out["saturation_layers"] = stats.saturation()
@@ -223,10 +224,11 @@ def entropy_ceiling(T):
     return sum(math.log(i) for i in range(1, T + 1)) / T
 
 
-def causal_entropy(scores):
-    """Mean entropy (nats) of the causal softmax rows of scores (B, nh, T, T), per head: (nh,)."""
+def attention_entropy(scores, causal=True):
+    """Mean entropy (nats) of the softmax rows of scores (B, nh, T, T), per head: (nh,); causal rows see
+    their past only."""
     T = scores.size(-1)
-    future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(1)
+    future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(1) & causal
     # float64: near-uniform rows make the entropy a small difference of large terms, and float32
     # attention scores were seen to move it by 1e-5 between two identical runs on one CPU
     logp = F.log_softmax(scores.double().masked_fill(future, float("-inf")), dim=-1)
@@ -241,19 +243,25 @@ def probe_attention(model, x, autocast):
     parameters are at hand (also under FSDP): the training step's fused attention never materialises them."""
     entropy = []
 
+    tokens = []
+
     def measure(attn, args):
         q, k, _ = attn.qkv(*args)
         k = k.repeat_interleave(attn.n_head // attn.n_kv_head, dim=1)  # grouped-query: share kv heads
-        entropy.append(causal_entropy(q.double() @ k.double().transpose(-2, -1) / math.sqrt(attn.head_dim)).tolist())
+        scores = q.double() @ k.double().transpose(-2, -1) / math.sqrt(attn.head_dim)
+        entropy.append(attention_entropy(scores, attn.causal).tolist())
+        tokens[:] = [q.size(2), attn.causal]
 
     forward_with_hooks(model, x, autocast, [block.attn.register_forward_pre_hook(measure) for block in model.h])
     heads = [e for layer in entropy for e in layer]
+    T, causal = tokens
 
     def overloaded(maximum):
         return sum(e >= OVERLOAD_FRACTION * maximum for e in heads) / len(heads)
 
-    return {"attn_entropy": entropy, "entropy_overload": overloaded(entropy_max(x.size(1))),
-            "entropy_overload_causal": overloaded(entropy_ceiling(x.size(1)))}
+    # attention both ways (a ViT) can reach ln T: its ceiling is the maximum itself
+    return {"attn_entropy": entropy, "entropy_overload": overloaded(entropy_max(T)),
+            "entropy_overload_causal": overloaded(entropy_ceiling(T) if causal else entropy_max(T))}
 
 
 # -----------------------------------------------------------------------------

@@ -286,9 +286,9 @@ def heuristic_section(cells):
     return lines, rows
 
 
-def rank_section(cells, out):
+def rank_section(cells, out=None):
     """Every arm against vanilla on the effective rank of the residual stream (mean over blocks, final
-    step), with a figure of it block by block; the paper finds DyT lowers it by 43-61%."""
+    step), with a figure of it block by block in out (if given); the paper finds DyT lowers it by 43-61%."""
     def ranked(runs):
         return all(r.get("final_effective_rank") is not None for r in runs)
 
@@ -307,6 +307,8 @@ def rank_section(cells, out):
                 d, _ = delta(van, runs, "final_effective_rank")
                 md.append(f"| {arch} | {scale} | {budget} | {arm} | {mean_std([r['final_effective_rank'] for r in van])} "
                           f"| {mean_std([r['final_effective_rank'] for r in runs])} | {d:+.1f} |")
+    if out is None:
+        return md + [""]
     figures.rank_plot(pairs, os.path.join(out, "effective_rank.png"))
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
 
@@ -368,9 +370,10 @@ def learned_section(cells):
     return md + [""]
 
 
-def plateau_section(runs, out):
+def plateau_section(runs, out=None):
     """The plateau-escape ablation (study 'plateau'): per setting and budget, where validation leaves
-    the unigram plateau, how far below the unigram loss training ends, and whether it collapsed."""
+    the unigram plateau, how far below the unigram loss training ends, and whether it collapsed; its
+    figure in out (if given)."""
     study = [r for r in runs if r["config"].get("study") == "plateau" and "unigram_val_loss" in r]
     if not study:
         return []
@@ -395,13 +398,15 @@ def plateau_section(runs, out):
                       f"| {mean_std([r['final_val_loss'] for r in group_runs])} "
                       f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
                       f"| {mean_std(alphas) if alphas else '—'} | {collapses(group_runs)} |")
+    if out is None:
+        return md + [""]
     figures.plateau_plot(by_budget, PLATEAU_DROP, os.path.join(out, "plateau.png"))
     return md + ["", "![leaving the unigram plateau](plateau.png)", ""]
 
 
-def entropy_section(runs, out):
-    """Entropic overload: per config the loss and the overloaded fraction of heads; per run a
-    layer x head heatmap of entropy / ln T; the learnable slopes over training."""
+def entropy_section(runs, out=None):
+    """Entropic overload: per config the loss and the overloaded fraction of heads; in out (if given), per
+    run a layer x head heatmap of entropy / ln T, and the learnable slopes over training."""
     study = [r for r in runs if r["config"].get("study") == "entropy" and "attn_entropy" in r["log"][-1]]
     if not study:
         return []
@@ -428,6 +433,8 @@ def entropy_section(runs, out):
                   f"| {mean_std([r['log'][-1].get('entropy_overload_causal') for r in group_runs])} | {mean_std(nats)} "
                   f"| {entropy_max(T):.3f} | {mean_std([n / entropy_max(T) for n in nats])} | {entropy_ceiling(T):.3f} |")
     md.append("")
+    if out is None:
+        return md
     for r in study:
         figures.entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
         md += [f"![attention entropy](entropy_{r['name']}.png)", ""]
@@ -438,7 +445,71 @@ def entropy_section(runs, out):
     return md
 
 
+def vit_section(runs, out=None):
+    """The ViT study: per dataset and budget, each arm's test accuracy at the final step and the best over
+    the evaluations, against LayerNorm's (Δ in points, p a paired t-test over seeds), the chance level
+    (always the most frequent training class), whether every run learned, the final saturation; the
+    paper's CIFAR figures beside them; accuracy curves in out (if given)."""
+    study = [r for r in runs if r["config"].get("study") == "vit" and "final_accuracy" in r]
+    if not study:
+        return []
+    cells = defaultdict(lambda: defaultdict(list))
+    for r in sorted(study, key=lambda r: (r["scale"], r["train_tokens"], r["label"] != BASELINE, r["label"])):
+        cells[(r["scale"], r["budget"] or "all")][r["label"]].append(r)
+    refs = paper.PAPER["vit"]
+    md = ["## The ViT: DyT against LayerNorm on images", "",
+          "Top-1 test accuracy, %. A run learned when its final test accuracy is at least halfway from chance "
+          "to 100%. Paper: the final accuracy of its two seeds (results/vit_results.json) and the best over "
+          "evaluations of its one-seed alpha_0 sweep (its table).", "",
+          "| data | budget | arm | final | Δ vs LayerNorm (p) | best | Δ vs LayerNorm (p) | chance | learned "
+          "| final saturation | paper: final | paper: best |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def pct(runs, key):
+        return mean_std([100 * r[key] for r in runs])
+
+    def points(van, runs, key):
+        if not van or runs is van:
+            return "—"
+        d = np.mean([r[key] for r in runs]) - np.mean([r[key] for r in van])
+        by_seed = {r["seed"]: r[key] for r in van}
+        pairs = [(by_seed[r["seed"]], r[key]) for r in runs if r["seed"] in by_seed]
+        test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
+        return f"{100 * d:+.1f} ({fmt(test and test[1], '.2g')})"
+
+    for (scale, budget), arms in cells.items():
+        van = arms.get(BASELINE)
+        for arm, group_runs in arms.items():
+            chance = np.mean([r["chance_accuracy"] for r in group_runs])
+            learned = sum(r["final_accuracy"] >= chance + (1 - chance) / 2 for r in group_runs)
+            final_ref = refs["final_accuracy"].get(scale, {}).get(arm)
+            best_ref = refs["best_accuracy_1seed"].get(scale, {}).get(arm)
+            md.append(f"| {scale} | {budget} | {arm} | {pct(group_runs, 'final_accuracy')} "
+                      f"| {points(van, group_runs, 'final_accuracy')} | {pct(group_runs, 'best_accuracy')} "
+                      f"| {points(van, group_runs, 'best_accuracy')} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
+                      f"| {mean_std([r['final_saturation'] for r in group_runs])} "
+                      f"| {fmt(final_ref and np.mean(list(final_ref.values())), '.1f')} | {fmt(best_ref, '.1f')} |")
+    if out is None:
+        return md + [""]
+    figures.accuracy_curves(cells, os.path.join(out, "vit_accuracy.png"))
+    return md + ["", "![test and training accuracy of every ViT run](vit_accuracy.png)", ""]
+
+
 # -----------------------------------------------------------------------------
+
+def missing_runs(runs, left_out):
+    """'name: why' for every run not (yet) in the tables: unfinished or diverged, and the seeds one label of a
+    cell has and another lacks (a study folder still filling)."""
+    out = [f"{name}: {why}" for name, why in left_out]
+    cells = defaultdict(lambda: defaultdict(set))
+    for r in runs:
+        c = r["config"]
+        cells[(c.get("study"), r["scale"], r["budget"])][r["label"]].add(r["seed"])
+    for (study, scale, budget), labels in cells.items():
+        seeds = set().union(*labels.values())
+        out += [f"{label} at {', '.join(filter(None, (study, scale, budget)))}: no finished run of seed(s) "
+                f"{', '.join(map(str, sorted(seeds - have)))}" for label, have in labels.items() if seeds - have]
+    return out
+
 
 def report(out):
     runs, left_out = load_runs(out)
@@ -478,20 +549,24 @@ def report(out):
     md += rank_section(cells, out)
     md += plateau_section(runs, out)
     md += entropy_section(runs, out)
-    other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") not in ("entropy", "plateau")})
+    md += vit_section(runs, out)
+    other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") not in ("entropy", "plateau",
+                                                                                                    "vit")})
     if other:
         md += ["## Runs of no study", "", "| run | final | best |", "|---|---|---|"]
         md += [f"| {s} | {mean_std([r['final_val_loss'] for r in runs if r['stem'] == s])} "
                f"| {mean_std([r['best_val_loss'] for r in runs if r['stem'] == s])} |" for s in other] + [""]
-    if left_out:
-        md += ["## Runs left out", ""] + [f"- {name}: {why}" for name, why in left_out] + [""]
+    missing = missing_runs(runs, left_out)
+    if missing:
+        md += ["## Runs missing or left out", "", "Not in the tables above (a study folder still filling shows "
+               "here what it lacks):", ""] + [f"- {m}" for m in missing] + [""]
     md += ["Paper figures: Verma (2026), *When Does Removing LayerNorm Help?*, arXiv 2604.23434, "
            "as in `reference/paper_cells.json`."]
     with atomic_open(os.path.join(out, "report.md")) as f:
         f.write("\n".join(md) + "\n")
-    for name, why in left_out:
-        print(f"left out {name}: {why}")
-    print(f"wrote {os.path.join(out, 'report.md')} from {len(runs)} runs")
+    for m in missing:
+        print(f"missing {m}")
+    print(f"wrote {os.path.join(out, 'report.md')} from {len(runs)} runs" + (f"; {len(missing)} missing" if missing else ""))
 
 
 def main(argv):

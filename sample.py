@@ -25,12 +25,12 @@ DEFAULTS = {
     "out_dir": "out",          # the run folder
     "ckpt": "ckpt.pt",         # its last evaluated step, or best.pt: the lowest validation loss
     "start": "\n",             # the prompt
-    "num_samples": 3,
-    "max_new_tokens": 200,
+    "num_samples": 3,          # how many texts to sample, each from the prompt
+    "max_new_tokens": 200,     # the length of each, in tokens (bytes for a byte-level model)
     "temperature": 0.8,        # < 1 sharpens the distribution, > 1 flattens it
     "top_k": 200,              # sample among the k most likely tokens only (None = all)
-    "seed": 1337,
-    "device": "cpu",
+    "seed": 1337,              # the sampling's random seed: the same seed, the same texts
+    "device": "cpu",           # cpu, cuda, cuda:N or mps
 }
 
 

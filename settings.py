@@ -27,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class ModelConfig:
     """The model (model.py builds it). The defaults are a small GPT that trains on tiny Shakespeare
     bytes in minutes on a laptop CPU; the configs in config/ set the papers' shapes."""
-    arch: str = "gpt"                 # "gpt" (GPT-2: learned positions, GELU MLP) or "llama" (rotary, SwiGLU)
+    arch: str = "gpt"                 # "gpt" (GPT-2: learned positions, GELU MLP), "llama" (rotary, SwiGLU) or
+                                      # "vit" (a Vision Transformer over an image dataset's patches)
     block_size: int = 128             # context length in tokens
     vocab_size: Optional[int] = None  # None = the dataset's vocabulary padded up to a multiple of 64 (GPT-2: 50304)
     n_layer: int = 4                  # transformer blocks
@@ -52,6 +53,10 @@ class ModelConfig:
                                       # N(0, 0.02), as the entropic-overload paper's LN-free models use
     rope: bool = True                 # llama only: rotary positions; False leaves attention without positions
     rope_theta: float = 10000.0       # llama only: the base of the rotary frequencies
+    patch_size: int = 4               # vit only: the side of a square patch, in pixels
+    image_size: Optional[int] = None  # vit only: the side of a square image; None = the dataset's
+    channels: Optional[int] = None    # vit only: colour channels; None = the dataset's
+    num_classes: Optional[int] = None  # vit only: None = the dataset's classes
 
 
 def model_config(settings):
@@ -82,13 +87,17 @@ data_dir = "data"            # where prepare_data.py wrote the datasets
 train_tokens = None          # training budget: the first train_tokens tokens of train.bin (None = all)
 val_tokens = None            # validation: the first val_tokens tokens of val.bin (None = all); with a
                              # prefix, the whole split is also evaluated, at the end and at the best checkpoint
-batch_size = 32              # micro-batch, in sequences
+train_images = None          # an image dataset's training budget: its first train_images images (None = all)
+augment_pad = 0              # image datasets: crop each training image from it padded by this many pixels
+augment_flip = False         # image datasets: flip each training image left-right with probability 1/2
+batch_size = 32              # micro-batch, in sequences (images for an image dataset)
 gradient_accumulation_steps = 1  # micro-batches per step, summed over all processes (as in nanoGPT)
 # optimiser: AdamW, weight decay on matrices and embeddings only (tensors of 2 or more dimensions)
 learning_rate = 1e-3         # the peak, reached at the end of warmup
 max_iters = 2000             # training steps; a finished run can be continued to more
 weight_decay = 0.1           # AdamW's, on matrices and embeddings
 slope_weight_decay = False   # decay the learnable leaky-ReLU slopes too (the entropic-overload paper does)
+weight_decay_all = False     # decay every parameter, gains, biases and alphas too (the regime paper's ViT code does)
 beta1 = 0.9                  # AdamW's first-moment decay
 beta2 = 0.95                 # AdamW's second-moment decay
 grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
@@ -99,7 +108,9 @@ lr_decay_iters = 2000        # the step where the decay reaches min_lr
 min_lr = 1e-4                # the learning rate after lr_decay_iters
 # system
 device = None                # None = "cuda" if a GPU is there, else "cpu"
-dtype = None                 # None = "bfloat16" on a GPU that has it, else "float32"
+dtype = None                 # None = "bfloat16" on a GPU that has it, else "float32" (autocast: fp32 weights)
+param_dtype = "float32"      # the weights' own dtype: "bfloat16" trains in pure bf16, without fp32 master
+                             # weights, as the regime paper's ViT code does
 compile = None               # None = torch.compile on a GPU only (on a CPU it rarely pays)
 fsdp = False                 # under torchrun: shard parameters, gradients and optimiser state (FSDP2)
                              # over the processes instead of replicating them (DDP); for models that
@@ -119,7 +130,7 @@ RUN_KEYS = ("out_dir", "data_dir", "init_from", "overwrite", "log_interval", "de
 # How report.py groups runs: they label a run (report.md), and do not name its folder
 LABEL_KEYS = ("study", "method", "scale", "budget")
 # The architecture's usual norm, the baseline every other norm is compared with ("vanilla")
-BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm"}
+BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm", "vit": "layernorm"}
 
 
 def help_settings():
@@ -232,6 +243,8 @@ def resolve_system(cfg):
     if cfg.dtype is None:
         gpu_bf16 = cfg.device.startswith("cuda") and torch.cuda.is_bf16_supported()
         cfg.dtype = "bfloat16" if gpu_bf16 else "float32"
+    if cfg.param_dtype not in ("float32", "bfloat16"):
+        raise ConfigError(f"param_dtype={cfg.param_dtype!r}: use float32 or bfloat16")
     if cfg.lr_decay not in ("cosine", "linear"):
         raise ConfigError(f"lr_decay={cfg.lr_decay!r}: use cosine or linear")
     if cfg.dtype not in ("float32", "bfloat16"):

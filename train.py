@@ -16,7 +16,7 @@ import math
 import os
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from types import SimpleNamespace
 
@@ -29,9 +29,11 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from checkpoint import (RunError, append_line, atomic_save, check_run_folder, diverged, full_state, load_checkpoint,
                         load_full_state, read_log, rng_state, start_or_resume)
-from cli import ConfigError, run_cli
+from cli import ConfigError, WriteError, run_cli
 from configurator import read_settings, setting_lines
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
+from images import TrainImages, is_images, load_images
+from images import eval_batch as image_batch
 from model import build_model
 from probes import PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
 from settings import help_settings, model_config, resolve_system
@@ -50,10 +52,10 @@ def get_lr(cfg, it):
 def make_optimizer(model, cfg, fused):
     """AdamW with weight decay on matrices and embeddings only: gains, biases, DyT's alpha, the
     embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed,
-    except the slopes when slope_weight_decay is set."""
+    except the slopes when slope_weight_decay is set, and everything when weight_decay_all is."""
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    decayed = {name for name, p in params
-               if p.dim() >= 2 or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
+    decayed = {name for name, p in params if cfg.weight_decay_all or p.dim() >= 2
+               or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
     groups = [{"params": [p for name, p in params if name in decayed], "weight_decay": cfg.weight_decay},
               {"params": [p for name, p in params if name not in decayed], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
@@ -82,25 +84,30 @@ def all_sum(values, device):
 
 
 @torch.no_grad()
-def evaluate(model, tokens, windows, cfg, autocast, rank, world):
-    """Mean loss per target over the windows, each process taking every world-th window."""
+def evaluate(run, model, evals):
+    """Mean loss per target over an evaluation set (text windows or images, evals.items, made into batches
+    by evals.make), each process taking every world-th item; and the share of targets the model's top
+    guess gets right (a ViT's accuracy)."""
+    cfg = run.cfg
     model.eval()
-    total, count = 0.0, 0
-    step = world * cfg.batch_size
-    for i in range(0, len(windows), step):
+    total, count, right = 0.0, 0, 0
+    step = run.world * cfg.batch_size
+    for i in range(0, len(evals.items), step):
         # every process runs the same number of forward passes (under FSDP each one is collective);
-        # one left without windows at the end re-reads one and counts nothing
-        mine = windows[i: i + step][rank::world]
-        x, y = eval_batch(tokens, mine or windows[i: i + 1], cfg.block_size)
-        x, y = x.to(cfg.device), y.to(cfg.device)
-        with autocast:
+        # one left without items at the end re-reads one and counts nothing
+        mine = evals.items[i: i + step][run.rank::run.world]
+        x, y = evals.make(mine or evals.items[i: i + 1])
+        x, y = run.to_device(x), y.to(cfg.device)
+        with run.autocast:
             logits, _ = model(x)
         if mine:
-            total += F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
+            logits, y = logits.float().reshape(-1, logits.size(-1)), y.reshape(-1)
+            total += F.cross_entropy(logits, y, ignore_index=-1, reduction="sum").item()
             count += int((y != -1).sum())
+            right += int((logits.argmax(-1) == y).sum())
     model.train()
-    total, count = all_sum([total, count], cfg.device)
-    return total / count
+    total, count, right = all_sum([total, count, right], cfg.device)
+    return total / count, right / count
 
 
 def spread(windows, k):
@@ -112,12 +119,17 @@ def spread(windows, k):
 
 def summarise(log, model, train_tokens, val_tokens, unigram, best_full):
     """summary.json's numbers, read off the log (and the budget's unigram losses, the whole split's
-    loss at the best checkpoint when it is not in the log): final and best losses, saturation, collapse."""
+    loss at the best checkpoint when it is not in the log): final and best losses (and accuracies, for a
+    classifier), saturation, collapse."""
     final = log[-1]
     best = min(log, key=lambda r: r["val_loss"])
     n_params = model.num_params()
     criteria = collapsed(log, unigram[0])
-    return {"n_params": n_params, "train_tokens": train_tokens, "val_tokens": val_tokens,
+    accuracy = {}
+    if "val_accuracy" in final:
+        accuracy = {"final_accuracy": final["val_accuracy"], "final_train_accuracy": final["train_accuracy"],
+                    "best_accuracy": max(r["val_accuracy"] for r in log), "accuracy_at_best": best["val_accuracy"]}
+    return {**accuracy, "n_params": n_params, "train_tokens": train_tokens, "val_tokens": val_tokens,
             "T_over_P": train_tokens / n_params,
             "iters": final["iter"], "final_val_loss": final["val_loss"], "final_train_loss": final["train_loss"],
             "final_val_loss_full": final["val_loss_full"],
@@ -131,21 +143,60 @@ def summarise(log, model, train_tokens, val_tokens, unigram, best_full):
             "elapsed_s": final["elapsed_s"]}
 
 
-def evaluation_data(cfg, train_data, val_data):
-    """What every evaluation reads, fixed for the whole run: the windows of the validation prefix,
-    of the whole validation split (the paper's prefix differs per budget; the whole split makes budgets
-    comparable), and of a sample of the training budget of the same size; the probes' inputs."""
-    val_windows = eval_windows(val_data, cfg.block_size)
+def read_text(run):
+    """A text dataset: the vocabulary, the budget's tokens, the training windows, and what every evaluation
+    reads, fixed for the whole run: the windows of the validation prefix, of the whole validation split
+    (the paper's prefix differs per budget; the whole split makes budgets comparable), of a sample of the
+    training budget of the same size, and the probes' inputs."""
+    cfg, T = run.cfg, run.cfg.block_size
+    if cfg.vocab_size is None:
+        cfg.vocab_size = padded_vocab(run.meta)
+    train = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
+    val = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
+    run.batches, run.tokens_per_example = TrainWindows(train, T, cfg.seed), T
+    run.targets, run.n_targets = (train, val), run.meta["vocab_size"]  # for the unigram losses
+
+    def windows(tokens, items):
+        return SimpleNamespace(items=items, make=lambda some: eval_batch(tokens, some, T))
+
+    val_windows, train_windows = eval_windows(val, T), eval_windows(train, T)
     val_full = load_tokens(cfg.data_dir, cfg.dataset, "val", None, cfg.vocab_size) if cfg.val_tokens else None
-    train_windows = eval_windows(train_data, cfg.block_size)
-    return SimpleNamespace(
-        val=val_data, val_windows=val_windows,
-        val_full=val_full, val_full_windows=eval_windows(val_full, cfg.block_size) if val_full is not None else None,
-        train=train_data, train_sample=spread(train_windows, len(val_windows)),
+    run.evals = SimpleNamespace(
+        val=windows(val, val_windows), train=windows(train, spread(train_windows, len(val_windows))),
+        val_full=windows(val_full, eval_windows(val_full, T)) if val_full is not None else None,
         # the norm probes read PROBE_WINDOWS fixed windows spread over the budget, a micro-batch at a time;
         # attention entropy the first few validation windows (its probabilities are T x T per head)
-        probe_x=eval_batch(train_data, spread(train_windows, PROBE_WINDOWS), cfg.block_size)[0],
-        attn_x=eval_batch(val_data, val_windows[:8], cfg.block_size)[0].to(cfg.device))
+        probe_x=eval_batch(train, spread(train_windows, PROBE_WINDOWS), T)[0],
+        attn_x=run.to_device(eval_batch(val, val_windows[:8], T)[0]))
+    return len(train), len(val)
+
+
+def read_images(run):
+    """An image dataset (images.py): the model's image size, channels and classes from it, the budget's
+    images, the augmented training batches, and what every evaluation reads: every test image, a sample of
+    the training images of the same size (unaugmented), PROBE_WINDOWS training images for the probes."""
+    cfg, meta = run.cfg, run.meta
+    for key, value in (("image_size", meta["image_size"]), ("channels", meta["channels"]), ("num_classes", meta["classes"])):
+        if getattr(cfg, key) is None:
+            setattr(cfg, key, value)
+        elif getattr(cfg, key) != value:
+            raise ConfigError(f"{key}={getattr(cfg, key)}, but {cfg.dataset}'s is {value}: leave it None, or prepare "
+                              f"another dataset")
+    tx, ty = load_images(cfg.data_dir, cfg.dataset, "train", meta, cfg.train_images)
+    vx, vy = load_images(cfg.data_dir, cfg.dataset, "val", meta)
+    run.batches = TrainImages(tx, ty, cfg.seed, meta, cfg.augment_pad, cfg.augment_flip)
+    run.tokens_per_example = (cfg.image_size // cfg.patch_size) ** 2 + 1  # the patches and the class token
+    run.targets, run.n_targets = (ty, vy), meta["classes"]
+
+    def pictures(x, y, items):
+        return SimpleNamespace(items=items, make=lambda some: image_batch(x, y, some, meta["pixel_max"]))
+
+    val_items, train_items = list(range(len(vx))), list(range(len(tx)))
+    run.evals = SimpleNamespace(
+        val=pictures(vx, vy, val_items), train=pictures(tx, ty, spread(train_items, len(val_items))), val_full=None,
+        probe_x=image_batch(tx, ty, spread(train_items, PROBE_WINDOWS), meta["pixel_max"])[0],
+        attn_x=run.to_device(image_batch(vx, vy, val_items[:8], meta["pixel_max"])[0]))
+    return len(tx) * run.tokens_per_example, len(vx) * run.tokens_per_example
 
 
 def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
@@ -158,18 +209,19 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
     is over (whole_split_at_best): the best checkpoint is chosen on the prefix, as the paper does,
     not on the numbers it is reported with."""
     cfg, model, ev = run.cfg, run.raw_model, run.evals
-    args = (cfg, run.autocast, run.rank, run.world)
-    val_loss = evaluate(model, ev.val, ev.val_windows, *args)
-    train_loss = evaluate(model, ev.train, ev.train_sample, *args)
+    val_loss, val_accuracy = evaluate(run, model, ev.val)
+    train_loss, train_accuracy = evaluate(run, model, ev.train)
     for name, value in (("validation", val_loss), ("training-sample", train_loss)):
         if not math.isfinite(value):
             raise diverged(cfg, run.master, f"the {name} loss became {value} at step {it}")
-    row = {"iter": it, "tokens_seen": it * run.global_batch * cfg.block_size, "lr": lr,
+    row = {"iter": it, "tokens_seen": it * run.global_batch * run.tokens_per_example, "lr": lr,
            "train_loss": train_loss, "val_loss": val_loss}
-    if not cfg.val_tokens:
+    if run.classifier:  # a classifier's accuracy; a language model's next-token accuracy is not logged
+        row.update(train_accuracy=train_accuracy, val_accuracy=val_accuracy)
+    if ev.val_full is None:
         row["val_loss_full"] = val_loss
     elif it == cfg.max_iters:
-        row["val_loss_full"] = evaluate(model, ev.val_full, ev.val_full_windows, *args)
+        row["val_loss_full"] = evaluate(run, model, ev.val_full)[0]
     row.update(probe_norms_and_rank(model, ev.probe_x, run.autocast, cfg.batch_size))
     row.update(learned_scalars(model))
     row.update(probe_attention(model, ev.attn_x, run.autocast))
@@ -180,17 +232,32 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         dist.all_gather_object(rng, rng_state(run.device_type))
     model_state, optimizer_state = full_state(model, run.optimizer)
     if run.master:
-        print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}")
-        append_line(run.log_path, row)
-        if cfg.val_tokens and val_loss < run.best_val_loss:  # strictly: the first of equal losses stays
-            run.best_val_loss = val_loss
-            atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "meta": run.meta, "iter": it},
-                        run.best_path)
-        atomic_save({"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
-                     "config": vars(cfg), "meta": run.meta, "iter": it, "elapsed_s": row["elapsed_s"],
-                     "train_time_s": train_time_s, "rng": rng}, run.ckpt_path)
+        print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}"
+              + (f", accuracy {train_accuracy:.2%} train, {val_accuracy:.2%} test" if run.classifier else ""))
+        with saving(run):
+            append_line(run.log_path, row)
+            if ev.val_full is not None and val_loss < run.best_val_loss:  # strictly: the first of equal losses stays
+                run.best_val_loss = val_loss
+                atomic_save({"model": model_state, "model_args": asdict(run.model_cfg), "meta": run.meta, "iter": it},
+                            run.best_path)
+            atomic_save({"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
+                         "config": vars(cfg), "meta": run.meta, "iter": it, "elapsed_s": row["elapsed_s"],
+                         "train_time_s": train_time_s, "rng": rng}, run.ckpt_path)
+        run.ckpt_iter = it
     if run.world > 1:
         dist.barrier()
+
+
+@contextmanager
+def saving(run):
+    """A run's writes: one that fails says where the run's last checkpoint is, which a resume starts from."""
+    try:
+        yield
+    except WriteError as e:
+        if run.ckpt_iter is None:
+            raise WriteError(e.path, e.why, "the run has no checkpoint yet: make room and start it again") from None
+        raise WriteError(e.path, e.why, f"the run's last checkpoint, {run.ckpt_path}, holds step {run.ckpt_iter}: "
+                                        f"make room and resume it with --init_from=resume") from None
 
 
 def whole_split_at_best(run):
@@ -210,7 +277,7 @@ def whole_split_at_best(run):
         raise RunError(f"{run.best_path} holds step {best['iter']}, but the log's best validation loss is at step "
                        f"{best_iter}: it is not this run's; train the run again with init_from=scratch --overwrite=True")
     load_full_state(run.raw_model, best["model"])
-    return evaluate(run.raw_model, run.evals.val_full, run.evals.val_full_windows, cfg, run.autocast, run.rank, run.world)
+    return evaluate(run, run.raw_model, run.evals.val_full)[0]
 
 
 def optimisation_step(run, model, it, before_update=None):
@@ -221,7 +288,7 @@ def optimisation_step(run, model, it, before_update=None):
     cfg, loss_sum = run.cfg, 0.0
     for micro_step in range(run.n_micro):
         first = it * run.global_batch + run.rank * run.per_rank + micro_step * run.micro
-        x, y = (run.to_device(t) for t in run.windows.batch(first, run.micro))
+        x, y = (run.to_device(t) for t in run.batches.batch(first, run.micro))
         sync = micro_step == run.n_micro - 1
         if cfg.fsdp:
             run.raw_model.set_requires_gradient_sync(sync)
@@ -259,9 +326,15 @@ def prepare(cfg):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     run.autocast = torch.autocast(run.device_type, dtype=torch.bfloat16) if cfg.dtype == "bfloat16" else nullcontext()
-    # pinned memory lets the copy to a GPU overlap with compute
-    run.to_device = ((lambda t: t.pin_memory().to(cfg.device, non_blocking=True)) if run.device_type == "cuda"
-                     else (lambda t: t.to(cfg.device)))
+    run.param_dtype = getattr(torch, cfg.param_dtype)
+
+    def to_device(t):
+        """A batch on the run's device, images in the weights' dtype; pinned memory lets the copy to a GPU
+        overlap with compute."""
+        t = t.pin_memory() if run.device_type == "cuda" else t
+        return t.to(cfg.device, dtype=run.param_dtype if t.is_floating_point() else None, non_blocking=True)
+
+    run.to_device = to_device
 
     # the global batch is batch_size * gradient_accumulation_steps sequences whatever the number of
     # processes; each takes an equal share, in micro-batches of at most batch_size
@@ -274,12 +347,11 @@ def prepare(cfg):
     run.n_micro = run.per_rank // run.micro
 
     run.meta = load_meta(cfg.data_dir, cfg.dataset)
-    if cfg.vocab_size is None:
-        cfg.vocab_size = padded_vocab(run.meta)
-    run.train_data = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, cfg.vocab_size)
-    run.val_data = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, cfg.vocab_size)
-    run.windows = TrainWindows(run.train_data, cfg.block_size, cfg.seed)
-    run.evals = evaluation_data(cfg, run.train_data, run.val_data)
+    run.classifier = is_images(run.meta)
+    if run.classifier != (cfg.arch == "vit"):
+        raise ConfigError(f"arch={cfg.arch!r} cannot read {cfg.dataset!r}, a dataset of "
+                          f"{'images' if run.classifier else 'text'}: a ViT reads images, a GPT or Llama text")
+    run.train_size, run.val_size = (read_images if run.classifier else read_text)(run)  # in tokens
     return run
 
 
@@ -289,7 +361,7 @@ def build(run):
     cfg = run.cfg
     run.model_cfg = model_config(cfg)
     torch.manual_seed(cfg.seed)
-    run.raw_model = build_model(run.model_cfg).to(cfg.device)
+    run.raw_model = build_model(run.model_cfg).to(cfg.device, dtype=run.param_dtype)  # bf16: no fp32 master weights
     torch.manual_seed(cfg.seed + run.rank)  # dropout differs per process; the data does not depend on it
     cfg.fsdp = cfg.fsdp and run.world > 1  # one process has nothing to shard
     if cfg.fsdp:
@@ -309,15 +381,16 @@ def train(cfg, changes=()):
     run.best_path = os.path.join(cfg.out_dir, "best.pt")
     start_iter, elapsed_before, train_time = start_or_resume(cfg, ckpt, list(changes), run.raw_model, run.optimizer,
                                                              run.rank, run.device_type, run.master)
+    run.ckpt_iter = start_iter if ckpt is not None else None
     run.best_val_loss = min((r["val_loss"] for r in read_log(run.log_path, start_iter)), default=math.inf) \
         if run.master else math.inf
     model = torch.compile(run.raw_model) if cfg.compile else run.raw_model
     if run.world > 1 and not cfg.fsdp:
         model = DDP(model, device_ids=[int(os.environ["LOCAL_RANK"])] if run.device_type == "cuda" else None)
     if run.master:
-        print(f"{cfg.arch} {cfg.norm}: {run.raw_model.num_params() / 1e6:.2f}M parameters, {len(run.train_data):,} "
-              f"training tokens, {run.global_batch} x {cfg.block_size} tokens per step over {run.world} process(es) "
-              f"on {cfg.device}")
+        print(f"{cfg.arch} {cfg.norm}: {run.raw_model.num_params() / 1e6:.2f}M parameters, {run.train_size:,} "
+              f"training tokens, {run.global_batch} x {run.tokens_per_example} tokens per step over {run.world} "
+              f"process(es) on {cfg.device}")
 
     # the loop: evaluate (and checkpoint) every eval_interval steps and at the end, else step
     t_start = t_train = t_log = time.time()
@@ -346,13 +419,18 @@ def train(cfg, changes=()):
 
     best_full = whole_split_at_best(run)
     if run.master:
-        unigram = unigram_losses(run.train_data, run.val_data, run.meta["vocab_size"])
-        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, len(run.train_data),
-                            len(run.val_data), unigram, best_full)
-        summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * cfg.block_size / max(train_time, 1e-9)
+        unigram = unigram_losses(*run.targets, run.n_targets)  # of tokens, or of a classifier's labels
+        summary = summarise(read_log(run.log_path, cfg.max_iters), run.raw_model, run.train_size, run.val_size,
+                            unigram, best_full)
+        summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * run.tokens_per_example / max(train_time, 1e-9)
+        if run.classifier:  # the accuracy of always answering the training budget's most frequent class
+            labels = np.asarray(run.targets[1])
+            summary["chance_accuracy"] = float(np.mean(labels == np.bincount(run.targets[0]).argmax()))
+            summary["train_images"] = len(run.targets[0])
         summary["probe_tokens"] = run.evals.probe_x.numel()  # what saturation and effective rank were measured on
         summary["config"], summary["changes"] = vars(cfg), list(changes)
-        atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
+        with saving(run):
+            atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "
               f"best {summary['best_val_loss']:.4f} at step {summary['best_iter']}")
     if dist.is_initialized():

@@ -35,6 +35,8 @@ MICRO_BUDGETS = {"8k": 8_000, "32k": 32_000, "128k": 128_000, "1m": 1_000_000}
 # The regime paper's grid: the budgets each size was trained on
 PAPER_CELLS = "64m: 1m 10m 50m 118m; 124m: 1m 10m 118m; 354m: 1m 10m 118m; 1.3b: 1m 10m 118m; 3.78b: 1m 118m"
 MICRO_CELLS = "micro: 8k 32k 128k 1m"
+# The ViT's budgets: the first N training images (None: all)
+IMAGE_BUDGETS = {"300": 300, "all": None}
 
 # No norm inside the blocks, the final LayerNorm kept, as the entropic-overload paper's LN-free models have them
 LNFREE = {"norm": "identity", "norm_final": "layernorm"}
@@ -115,6 +117,13 @@ GRID = [
     ("regime", "micro/{arm}_micro_{budget}",       "micro",        "vanilla dyt",                        MICRO_CELLS,           {}),
     ("regime", "micro_faithful/{arm}_micro_faithful_{budget}", "micro", "vanilla dyt",                  "micro-faithful: 8k 32k 128k 1m", {"embed_scale": False}),
     ("regime", "micro_derf/{arm}_micro_{budget}",  "micro",        "derf",                               MICRO_CELLS,           {}),
+    # the regime paper's ViT on CIFAR: LayerNorm and DyT at alpha_0 = 2, and its alpha_0 sweep on CIFAR-10; a
+    # small ViT on the UCI digits for a CPU, at a few hundred training images and all of them
+    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt dyt_alpha0.5 dyt_alpha1",  "cifar10",
+     {"dataset": "cifar10", "num_classes": 10}),
+    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt",                        "cifar100",
+     {"dataset": "cifar100", "num_classes": 100}),
+    ("vit", "vit_digits/{arm}_{budget}",           "vit_digits",   "vanilla dyt dyt_alpha0.5",           "digits: 300 all",     {}),
     ("plateau", "plateau/{arm}_{budget}",          "micro",        "dyt_faithful dyt_alpha0.5 dyt_alpha1 dyt_embedscale dyt_lr3e-3 dyt_warmup50 "
                                                                    "dyt_steps1400 dyt_recipe vanilla vanilla_embedscale",
      "micro: 8k 1m", {"eval_interval": 50, "embed_scale": False}),

@@ -1,8 +1,9 @@
-"""Shared test helpers: where the repo and ../shared are, a prepared tiny dataset, and a train.py runner.
+"""Shared test helpers: where the repo and ../shared are, prepared tiny datasets, and a train.py runner.
 
-Tests that need tiny Shakespeare (data/tinyshakespeare.txt, as downloaded by prepare_data.py, or
-../shared) or the GPT-2 BPE ranks skip with a reason on a machine without them, and fail instead when
-CI=true, where nothing may be skipped.
+Tests that need tiny Shakespeare or the UCI digits read a local copy (data/, where prepare_data.py
+downloads them, or ../shared), or download one into data/ once, as prepare_data.py does, so the tests
+can run before the main command; the GPT-2 BPE ranks come through tiktoken's cache. Without a copy or
+network they skip with a reason, and fail instead when CI=true, where nothing may be skipped.
 """
 
 import json
@@ -16,10 +17,6 @@ from forkrun import run_script
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
-# where prepare_data.py's download lands, or where this project's CI keeps a copy
-SHAKESPEARE = next((p for p in (os.path.join(REPO, "data", "tinyshakespeare.txt"),
-                                os.path.join(SHARED, "data", "tinyshakespeare.txt")) if os.path.exists(p)),
-                   os.path.join(SHARED, "data", "tinyshakespeare.txt"))
 TIKTOKEN_CACHE = os.path.join(SHARED, "tiktoken_cache")
 
 sys.path.insert(0, REPO)
@@ -28,13 +25,43 @@ if "TIKTOKEN_CACHE_DIR" not in os.environ and os.path.isdir(TIKTOKEN_CACHE):
 
 
 def need(path, what):
-    """Skip (fail in CI) when a file from ../shared is not there."""
+    """Skip (fail in CI) when a file is not there."""
     if not os.path.exists(path):
         message = f"{what} not found at {path}"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI must not skip)")
         pytest.skip(message)
     return path
+
+
+def local_or_fetched(what, name, url):
+    """A data file: data/<name> (where prepare_data.py downloads it) or ../shared/data/<name>, or else
+    downloaded to data/<name> once; skipped (failed in CI) where neither a copy nor the network is there."""
+    copies = [os.path.join(REPO, "data", name), os.path.join(SHARED, "data", name)]
+    found = next((p for p in copies if os.path.exists(p)), None)
+    if found is None:
+        from data import DataError
+        from prepare_data import download
+        os.makedirs(os.path.join(REPO, "data"), exist_ok=True)
+        try:
+            download(url, copies[0])
+            found = copies[0]
+        except DataError:
+            found = copies[-1]
+    return need(found, what)
+
+
+def shakespeare():
+    from prepare_data import SHAKESPEARE_URL
+    return local_or_fetched("tiny Shakespeare", "tinyshakespeare.txt", SHAKESPEARE_URL)
+
+
+def digits():
+    """The UCI digits: the copy scikit-learn ships, or the UCI file itself."""
+    from prepare_data import DIGITS_URL
+    local = [p for p in (os.path.join(REPO, "data", "digits.csv.gz"), os.path.join(SHARED, "data", "digits.csv.gz"))
+             if os.path.exists(p)]
+    return local[0] if local else local_or_fetched("the UCI digits", "optdigits.tes", DIGITS_URL)
 
 
 def need_gpt2_bpe():
@@ -53,7 +80,7 @@ def data_dir(tmp_path_factory):
     """A data_dir holding shakespeare_byte, prepared from ../shared's tiny Shakespeare."""
     from prepare_data import prepare_text
     root = tmp_path_factory.mktemp("data")
-    prepare_text(need(SHAKESPEARE, "tiny Shakespeare"), "shakespeare_byte", "byte", str(root))
+    prepare_text(shakespeare(), "shakespeare_byte", "byte", str(root))
     return str(root)
 
 

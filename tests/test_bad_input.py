@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, SHAKESPEARE, TINY, need, run
+from conftest import REPO, TINY, digits, run
 
 # (entry point, arguments, words the message must contain); {W} is a folder of prepared mistakes
 # (see `world`), {data} a prepared data_dir, {run} a finished tiny run, {bad} a data_dir of damaged datasets
@@ -116,6 +116,18 @@ ROWS = [
     (["configurator.py", "config/nope.py"], "config file config/nope.py not found"),
     (["configurator.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),
     (["configurator.py", "config/dyt_64m_1m.py", "--n_layers=3"], "unknown config key 'n_layers'"),
+    # train.py and prepare_data.py: images
+    (["train.py", "config/vit_digits/dyt_all.py", "--data_dir={img}", "--out_dir={W}/out", "--patch_size=3"],
+     "image_size=8 is not a multiple of patch_size=3: the patches must tile the image"),
+    (["train.py", "config/vit_digits/dyt_all.py", "--data_dir={img}", "--out_dir={W}/out", "--train_images=5000"],
+     "train_images=5,000 is not a number of images of"),
+    (["train.py", "--data_dir={img}", "--dataset=digits", "--out_dir={W}/out"],
+     "arch='gpt' cannot read 'digits', a dataset of images: a ViT reads images, a GPT or Llama text"),
+    (["prepare_data.py", "cifar10", "--input", "{W}/other.zip", "--data_dir", "{W}/d"],
+     "other.zip is not the official cifar10 python archive, or is cut short"),
+    (["prepare_data.py", "cifar100", "--input", "{W}/cut.tar.gz", "--data_dir", "{W}/d"],
+     "cut.tar.gz is not the official cifar100 python archive, or is cut short"),
+    (["prepare_data.py", "digits", "--input", "{W}/prose.py", "--data_dir", "{W}/d"], "is not the UCI digits"),
     # make_configs.py
     (["make_configs.py", "--write"], "usage: python make_configs.py [--check]"),
     # prepare_data.py
@@ -152,6 +164,13 @@ def world(data_dir, tmp_path_factory):
     (W / "broken_runs" / "x_s1" / "log.jsonl").write_text('{"iter": 0, "val_loss": 5.0}\n')
     with zipfile.ZipFile(W / "other.zip", "w") as zf:
         zf.writestr("readme.txt", "not WikiText")
+    from test_vit import cifar_archive
+    full = cifar_archive(W / "full.tar.gz", "cifar100", n_train=20, n_test=10)
+    (W / "cut.tar.gz").write_bytes(full.read_bytes()[: full.stat().st_size // 2])  # a download cut short
+    full.unlink()
+    from prepare_data import main as prepare
+    images = tmp_path_factory.mktemp("images")
+    prepare(["digits", "--input", digits(), "--data_dir", str(images)])
     from prepare_data import write_dataset
     bad = tmp_path_factory.mktemp("bad")
     meta = {"tokenizer": "byte", "vocab_size": 256}
@@ -165,7 +184,7 @@ def world(data_dir, tmp_path_factory):
         f.write(b"\0")
     finished = tmp_path_factory.mktemp("runs") / "finished"
     run("train.py", f"--data_dir={data_dir}", f"--out_dir={finished}", *TINY, "--max_iters=2", "--eval_interval=2")
-    return {"W": str(W), "data": data_dir, "run": str(finished), "bad": str(bad)}
+    return {"W": str(W), "data": data_dir, "run": str(finished), "bad": str(bad), "img": str(images)}
 
 
 def snapshot(*folders):
@@ -176,8 +195,7 @@ def snapshot(*folders):
 
 @pytest.mark.parametrize("args, words", ROWS, ids=[f"{r[0][0]}: {r[1][:50]}" for r in ROWS])
 def test_bad_input_gets_one_line_exit_2_and_writes_nothing(world, args, words):
-    need(SHAKESPEARE, "tiny Shakespeare")
-    before = snapshot(world["W"], world["run"], world["bad"], world["data"])
+    before = snapshot(world["W"], world["run"], world["bad"], world["data"], world["img"])
     p = run(*[a.format(**world) for a in args], expect_ok=False, timeout=120)
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2, f"exit {p.returncode}:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
@@ -185,7 +203,7 @@ def test_bad_input_gets_one_line_exit_2_and_writes_nothing(world, args, words):
     # one line; argparse's own usage errors print the usage before it
     assert len(lines) == 1 or (len(lines) <= 5 and lines[0].startswith("usage:")), p.stderr
     assert words.format(**world) in lines[-1], lines[-1]
-    assert snapshot(world["W"], world["run"], world["bad"], world["data"]) == before  # nothing written or changed
+    assert snapshot(world["W"], world["run"], world["bad"], world["data"], world["img"]) == before  # nothing written
 
 
 def test_every_entry_point_has_rows():
@@ -199,3 +217,16 @@ def test_asking_for_a_gpu_that_is_not_there_names_the_devices_there_are(data_dir
             expect_ok=False)
     assert p.returncode == 2 and p.stderr.startswith(f"error: device='{missing}' is not on this machine, which has cpu")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("script", sorted(f for f in os.listdir(REPO) if f.endswith(".py") and "__main__" in
+                                          open(os.path.join(REPO, f)).read()))
+def test_every_entry_point_answers_help_with_what_it_does_and_its_usage(script):
+    p = run(script, "--help", expect_ok=False)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert f"python {script}" in p.stdout or p.stdout.startswith("usage:"), p.stdout[:500]
+    if script in ("train.py", "configurator.py", "bench.py", "plateau.py"):  # the --key=value scripts: every setting
+        from settings import DEFAULTS, help_settings
+        listed = [line.split()[0] for line in p.stdout.splitlines() if line.startswith("  --")]
+        assert {f"--{k}={v!r}" for k, v in DEFAULTS.items()} <= set(listed)
+        assert all(meaning for _, _, meaning in help_settings())  # each with a few words from where it is defined

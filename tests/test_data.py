@@ -144,11 +144,11 @@ def test_unigram_losses_by_hand():
 
 
 def test_the_issues_unigram_figures_for_the_8k_budget():
-    from conftest import SHAKESPEARE, need
+    from conftest import shakespeare
     from prepare_data import prepare_text
     import tempfile
     with tempfile.TemporaryDirectory() as root:
-        prepare_text(need(SHAKESPEARE, "tiny Shakespeare"), "s", "byte", root)
+        prepare_text(shakespeare(), "s", "byte", root)
         train = load_tokens(root, "s", "train", 8_000)
         val = load_tokens(root, "s", "val", 16_384)
         entropy, cross = unigram_losses(train, val, 256)

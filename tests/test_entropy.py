@@ -15,14 +15,14 @@ from conftest import REPO, read_log, run
 from configurator import read_settings
 from dyt import LayerNorm
 from model import LeakyReLU, ModelConfig, build_model
-from probes import causal_entropy, entropy_ceiling, entropy_max, learned_scalars, probe_attention
+from probes import attention_entropy, entropy_ceiling, entropy_max, learned_scalars, probe_attention
 
 
 def test_uniform_causal_attention_has_the_ceiling_entropy():
     T = 16
     expected = sum(math.log(i) for i in range(1, T + 1)) / T
     assert entropy_ceiling(T) == pytest.approx(expected)
-    assert causal_entropy(torch.zeros(2, 3, T, T)).tolist() == pytest.approx([expected] * 3, rel=1e-6)
+    assert attention_entropy(torch.zeros(2, 3, T, T)).tolist() == pytest.approx([expected] * 3, rel=1e-6)
 
 
 def test_one_hot_attention_has_zero_entropy():
@@ -30,8 +30,8 @@ def test_one_hot_attention_has_zero_entropy():
     to_self = 1e4 * torch.eye(T).expand(2, 3, T, T)
     to_first = torch.zeros(2, 3, T, T)
     to_first[..., 0] = 1e4
-    assert causal_entropy(to_self).abs().max() < 1e-6
-    assert causal_entropy(to_first).abs().max() < 1e-6
+    assert attention_entropy(to_self).abs().max() < 1e-6
+    assert attention_entropy(to_first).abs().max() < 1e-6
 
 
 @pytest.mark.parametrize("arch", ["gpt", "llama"])
@@ -58,9 +58,9 @@ def test_probe_reads_the_models_own_attention(arch):
     assert low["entropy_overload"] == low["entropy_overload_causal"] == 0.0
 
 
-def optimizer_for(model, slope_weight_decay=False):
-    cfg = SimpleNamespace(weight_decay=0.1, slope_weight_decay=slope_weight_decay, learning_rate=1e-3, beta1=0.9,
-                          beta2=0.95)
+def optimizer_for(model, slope_weight_decay=False, weight_decay_all=False):
+    cfg = SimpleNamespace(weight_decay=0.1, slope_weight_decay=slope_weight_decay, weight_decay_all=weight_decay_all,
+                          learning_rate=1e-3, beta1=0.9, beta2=0.95)
     return train.make_optimizer(model, cfg, fused=False)
 
 
@@ -82,6 +82,8 @@ def test_learnable_slope_gets_gradient_and_weight_decay_only_when_asked():
     assert id(model.h[0].mlp.c_fc.weight) in decayed(optimizer_for(model))
     assert not any(id(p) in decayed(optimizer_for(model, True)) for p in (model.ln_f.weight, model.h[0].ln_1.weight))
     assert set(learned_scalars(model)["leaky_slope"]) == {"h.0.mlp.act", "h.1.mlp.act"}
+    # the regime paper's ViT code decays every parameter: gains and slopes too
+    assert decayed(optimizer_for(model, weight_decay_all=True)) == {id(p) for p in model.parameters()}
 
 
 def test_global_slope_is_one_parameter_and_fixed_slope_none():

@@ -158,7 +158,7 @@ def test_generate_appends_tokens_and_greedy_is_argmax():
 def test_unknown_choices_are_clear_errors():
     with pytest.raises(ValueError, match="choose one of layernorm"):
         build_model(small(norm="batchnorm"))
-    with pytest.raises(ValueError, match="choose gpt or llama"):
+    with pytest.raises(ValueError, match="choose gpt, llama or vit"):
         build_model(small(arch="mamba"))
     with pytest.raises(ValueError, match="gelu, relu, leaky_relu, leaky_relu_global, leaky_relu_fixed, swiglu"):
         build_model(small(activation="tanh"))

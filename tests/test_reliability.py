@@ -6,6 +6,7 @@ Bad input in general (one line, exit 2, nothing written) is tests/test_bad_input
 import json
 import os
 import random
+import resource
 from contextlib import contextmanager
 import signal
 import subprocess
@@ -123,3 +124,24 @@ def test_an_interrupted_prepare_leaves_no_finished_looking_folder(tmp_path, monk
         prepare_data.main(args)
     assert not (tmp_path / "d" / "t" / "meta.json").exists()  # so train.py says: prepare it again
     assert no_tmp_files(tmp_path)
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_the_run_resumes_once_there_is_room(data_dir, tmp_path):
+    out, args = tmp_path / "run", ["--eval_interval=5", "--dropout=0.1"]
+    train(data_dir, out, "--max_iters=10", *args)
+    (out / "summary.json").unlink()  # as if stopped after the step-10 checkpoint
+    before = (out / "ckpt.pt").read_bytes()
+    limit = 2 * (out / "best.pt").stat().st_size  # room for best.pt, not for ckpt.pt (it holds the optimiser too)
+    cmd = [sys.executable, "train.py", f"--data_dir={data_dir}", f"--out_dir={out}", *TINY, "--max_iters=20", *args,
+           "--init_from=resume"]
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 74 and len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    assert lines[0] == (f"error: could not write {out}/ckpt.pt (File too large): the previous version of it, if any, is "
+                        f"intact; the run's last checkpoint, {out}/ckpt.pt, holds step 10: make room and resume it with "
+                        f"--init_from=resume")
+    assert (out / "ckpt.pt").read_bytes() == before and no_tmp_files(out)
+    train(data_dir, out, "--max_iters=20", *args, "--init_from=resume")  # with room again
+    train(data_dir, tmp_path / "straight", "--max_iters=20", *args)
+    assert [(r["iter"], r["val_loss"]) for r in read_log(out)] == [(r["iter"], r["val_loss"]) for r in read_log(tmp_path / "straight")]

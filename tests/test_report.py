@@ -150,6 +150,7 @@ def test_report_on_synthetic_runs(tmp_path):
     assert "| dyt | gpt 64m 1m | calibration | " in md
     assert "| dyt | sat_final | 2 | 1.00 | 1.00 | needs 2+ scales | 2, 1.00 | 0, — |" in md
     assert "- dyt_64m_10m_s1: unfinished" in md
+    assert "- hardtanh at regime, 64m, 1m: no finished run of seed(s) 2, 3" in md  # the folder is still filling
     assert "The paper's Llama check is 3 of 3 with the saturations its predictor uses (64M/118M: 0.326), and 2 of 3 " \
            "with its own saturation table's for that cell (0.453)." in md
     collapse = md.split("## Collapse and saturation")[1].split("##")[0]  # DyT 1M seed 2 collapsed at saturation 0.5
@@ -264,3 +265,28 @@ def test_a_cell_whose_every_run_has_the_embedding_scale_says_so(tmp_path):
     report(str(tmp_path))
     table = (tmp_path / "report.md").read_text().split("## Final step")[1].split("##")[0]
     assert "| gpt | micro + embedding scale | 8k |" in table and "| gpt | micro | 32k |" in table
+
+
+def test_the_vits_are_compared_on_accuracy_with_the_papers_cifar_figures(tmp_path):
+    finals = {"vanilla": (0.70, 0.71), "dyt": (0.30, 0.36), "dyt_alpha0.5": (0.80, 0.82)}
+    for method, accuracies in finals.items():
+        for seed, final in zip((1337, 42), accuracies):
+            make_run(tmp_path, (method, "cifar10", None), seed, 1.0, study="vit", saturation=None if method == "vanilla" else 0.4,
+                     name=f"vit_{method}_cifar10")
+            run_dir = tmp_path / f"vit_{method}_cifar10_s{seed}"
+            summary = json.loads((run_dir / "summary.json").read_text())
+            summary.update(final_accuracy=final, best_accuracy=final + 0.01, chance_accuracy=0.1)
+            (run_dir / "summary.json").write_text(json.dumps(summary))
+            log = [{**json.loads(line), "val_accuracy": final, "train_accuracy": final}
+                   for line in (run_dir / "log.jsonl").read_text().splitlines()]
+            (run_dir / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    report(str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+    table = md.split("## The ViT: DyT against LayerNorm on images")[1].split("##")[0]
+    rows = {line.split("|")[3].strip(): line for line in table.splitlines() if line.startswith("| cifar10 |")}
+    p = paired_t_test([0.70, 0.71], [0.30, 0.36])[1]
+    assert rows["vanilla"].startswith("| cifar10 | all | vanilla | 70.50 ± 0.71 | — | 71.50 ± 0.71 | — | 10.0 | 2/2 |")
+    assert rows["vanilla"].endswith("| 70.2 | 72.4 |")  # the paper's two seeds' final, its one seed's best
+    assert f"| 33.0 ± 4.2 | {100 * (0.33 - 0.705):+.1f} ({p:.2g}) |" in rows["dyt"] and "| 0/2 |" in rows["dyt"]
+    assert rows["dyt"].endswith("| 33.3 | — |") and rows["dyt_alpha0.5"].endswith("| — | 81.2 |")
+    assert (tmp_path / "vit_accuracy.png").stat().st_size > 5000

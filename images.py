@@ -1,0 +1,92 @@
+"""
+Image datasets on disk, and the two ways train.py reads them (the image twin of data.py).
+
+A prepared image dataset is a folder data_dir/<dataset>/ with {train,val}_x.npy (uint8 pixels,
+N x channels x height x width), {train,val}_y.npy (class labels) and meta.json ("kind": "images"),
+written by prepare_data.py and memory-mapped here. A budget is a prefix: train_images=300 trains on
+the first 300 training images.
+
+Training reads images as the text windows are read: which images a step sees, and how each is
+augmented (a crop of the image padded by augment_pad pixels, a horizontal flip if augment_flip), is
+a pure function of (seed, step), so a resumed run sees exactly the batches of an uninterrupted one
+and every process layout the same global batch. Evaluation reads every image once, unaugmented.
+Pixels are scaled to [0, 1] and normalised with mean and std 0.5, as the regime paper's ViT code does.
+"""
+
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from data import DataError
+
+
+def is_images(meta):
+    return meta.get("kind") == "images"
+
+
+def load_images(data_dir, dataset, split, meta, limit=None):
+    """(pixels, labels) of a split, memory-mapped: the first `limit` images (all if None)."""
+    folder = os.path.join(data_dir, dataset)
+    try:
+        x = np.load(os.path.join(folder, f"{split}_x.npy"), mmap_mode="r")
+        y = np.load(os.path.join(folder, f"{split}_y.npy"), mmap_mode="r")
+    except (OSError, ValueError) as e:
+        raise DataError(f"{folder}: its {split} images cannot be read ({type(e).__name__}: {str(e).splitlines()[0]}): "
+                        f"prepare the dataset again with prepare_data.py") from None
+    shape = (meta["channels"], meta["image_size"], meta["image_size"])
+    if x.ndim != 4 or x.shape[1:] != shape or len(x) != len(y) or len(x) == 0:
+        raise DataError(f"{folder}: {split}_x.npy holds {x.shape}, {split}_y.npy {y.shape}, not N images of {shape} "
+                        f"with a label each: prepare the dataset again")
+    if limit is not None and not 1 <= limit <= len(x):
+        raise DataError(f"train_images={limit:,} is not a number of images of {folder}, which has {len(x):,} training "
+                        f"images: use 1 to {len(x):,} (or None for all)")
+    return x[:limit], y[:limit]
+
+
+def normalise(pixels, pixel_max):
+    """uint8 pixels (any leading shape) as floats in [-1, 1]: scaled to [0, 1], then mean and std 0.5."""
+    return (torch.as_tensor(np.asarray(pixels), dtype=torch.float32) / pixel_max - 0.5) / 0.5
+
+
+class TrainImages:
+    """The training batches of one run: example k of the run (k = step * batch + i) is an image of the
+    budget, drawn epoch by epoch without replacement (epoch e visits the images in an order drawn from
+    (seed, e)), cropped and flipped as drawn from (seed, k)."""
+
+    def __init__(self, x, y, seed, meta, pad, flip):
+        self.x, self.y, self.seed, self.n = x, y, seed, len(x)
+        self.pixel_max, self.pad, self.flip = meta["pixel_max"], pad, flip
+        self._epoch, self._order = None, None
+
+    def _index(self, k):
+        epoch = k // self.n
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._order, self._epoch = torch.randperm(self.n, generator=g).numpy(), epoch
+        return self._order[k % self.n]
+
+    def augment(self, image, k):
+        """One normalised image (C, H, W) as example k sees it: a random crop of it padded with black pixels
+        (torchvision's RandomCrop pads before normalising: black is -1 after), a random flip."""
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + 7_919 * k + 1)
+        size = image.shape[-1]
+        if self.pad:
+            i, j = torch.randint(2 * self.pad + 1, (2,), generator=g).tolist()
+            image = F.pad(image, (self.pad,) * 4, value=-1.0)[:, i: i + size, j: j + size]
+        if self.flip and torch.rand(1, generator=g).item() < 0.5:
+            image = image.flip(-1)
+        return image
+
+    def batch(self, first, count):
+        """x (count, C, H, W) float, y (count,) int64 for examples first .. first + count - 1."""
+        idx = [self._index(k) for k in range(first, first + count)]
+        x = torch.stack([self.augment(image, k) for image, k in zip(normalise(self.x[idx], self.pixel_max),
+                                                                    range(first, first + count))])
+        return x, torch.as_tensor(np.asarray(self.y[idx]), dtype=torch.int64)
+
+
+def eval_batch(x, y, indices, pixel_max):
+    """x, y for the images at `indices`, unaugmented."""
+    return normalise(x[indices], pixel_max), torch.as_tensor(np.asarray(y[indices]), dtype=torch.int64)
