@@ -130,6 +130,13 @@ def eval_windows(tokens, block_size):
     return windows
 
 
+def spread(items, k):
+    """At most k items, evenly spaced over the list: a fixed sample of a long stream (of windows, of images)."""
+    if len(items) <= k:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, k).round().astype(int)]
+
+
 def eval_batch(tokens, windows, T):
     """x, y (len(windows), T) for eval windows; targets already counted by an earlier window are -1."""
     x = np.stack([tokens[s: s + T] for s, _ in windows]).astype(np.int64)

@@ -19,11 +19,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cli import ConfigError
 from data import DataError
 
 
 def is_images(meta):
     return meta.get("kind") == "images"
+
+
+def fit_model(cfg, meta):
+    """Fill the model's image_size, channels and num_classes from the dataset, where the settings leave them
+    None; a value set that the dataset contradicts is an error."""
+    for key, value in (("image_size", meta["image_size"]), ("channels", meta["channels"]), ("num_classes", meta["classes"])):
+        if getattr(cfg, key) is None:
+            setattr(cfg, key, value)
+        elif getattr(cfg, key) != value:
+            raise ConfigError(f"{key}={getattr(cfg, key)}, but {cfg.dataset}'s is {value}: leave it None, or prepare "
+                              f"another dataset")
 
 
 def load_images(data_dir, dataset, split, meta, limit=None):

@@ -1,8 +1,9 @@
 """
-Train a GPT or Llama with a pluggable norm, on a CPU or on GPUs.
+Train a GPT, Llama or ViT with a pluggable norm, on a CPU or on GPUs.
 
     python train.py config/micro/dyt_micro_8k.py                # one process, CPU or one GPU
     torchrun --standalone --nproc_per_node=8 train.py config/dyt_64m_1m.py
+    python train.py config/vit_digits/dyt_all.py                # a ViT on the UCI digits
 
 Settings and their defaults are in settings.py (`python train.py --help` lists them), changed by
 config files and --key=value (configurator.py). A run writes into out_dir: settings.json (what the run
@@ -31,14 +32,17 @@ from checkpoint import (RunError, append_line, atomic_save, check_run_folder, di
                         load_full_state, read_log, rng_state, start_or_resume)
 from cli import ConfigError, WriteError, run_cli
 from configurator import read_settings, setting_lines
-from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, unigram_losses
-from images import TrainImages, is_images, load_images
+from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, spread, unigram_losses
+from images import TrainImages, fit_model, is_images, load_images
 from images import eval_batch as image_batch
 from model import build_model
 from probes import PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
 from settings import help_settings, model_config, resolve_system
 
+
 def get_lr(cfg, it):
+    """The learning rate at step it: a linear warmup from 0, a cosine (or linear) decay to min_lr at
+    lr_decay_iters, then min_lr."""
     if it < cfg.warmup_iters:
         return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
     if it > cfg.lr_decay_iters:
@@ -110,13 +114,6 @@ def evaluate(run, model, evals):
     return total / count, right / count
 
 
-def spread(windows, k):
-    """At most k windows, evenly spaced over the list: a fixed sample of a long stream."""
-    if len(windows) <= k:
-        return windows
-    return [windows[i] for i in np.linspace(0, len(windows) - 1, k).round().astype(int)]
-
-
 def summarise(log, model, train_tokens, val_tokens, unigram, best_full):
     """summary.json's numbers, read off the log (and the budget's unigram losses, the whole split's
     loss at the best checkpoint when it is not in the log): final and best losses (and accuracies, for a
@@ -176,12 +173,7 @@ def read_images(run):
     images, the augmented training batches, and what every evaluation reads: every test image, a sample of
     the training images of the same size (unaugmented), PROBE_WINDOWS training images for the probes."""
     cfg, meta = run.cfg, run.meta
-    for key, value in (("image_size", meta["image_size"]), ("channels", meta["channels"]), ("num_classes", meta["classes"])):
-        if getattr(cfg, key) is None:
-            setattr(cfg, key, value)
-        elif getattr(cfg, key) != value:
-            raise ConfigError(f"{key}={getattr(cfg, key)}, but {cfg.dataset}'s is {value}: leave it None, or prepare "
-                              f"another dataset")
+    fit_model(cfg, meta)
     tx, ty = load_images(cfg.data_dir, cfg.dataset, "train", meta, cfg.train_images)
     vx, vy = load_images(cfg.data_dir, cfg.dataset, "val", meta)
     run.batches = TrainImages(tx, ty, cfg.seed, meta, cfg.augment_pad, cfg.augment_flip)
