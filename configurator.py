@@ -197,19 +197,26 @@ def resolved_lines(cfg):
     import data
     from settings import resolve_system
     out, run = [], SimpleNamespace(**cfg)
-    if run.vocab_size is None:
+    needed = ("image_size", "channels", "num_classes") if run.arch == "vit" else ("vocab_size",)
+    if any(getattr(run, k) is None for k in needed):
         try:
-            run.vocab_size = data.padded_vocab(data.load_meta(run.data_dir, run.dataset))
-            out.append(f"  vocab_size = {run.vocab_size}".ljust(44) + f"  {run.dataset}'s vocabulary, padded to 64")
-        except data.DataError as e:
-            out.append(f"  vocab_size: the dataset's, once prepared ({e})")
-    if run.vocab_size is not None:
+            meta = data.load_meta(run.data_dir, run.dataset)
+            found = {"vocab_size": data.padded_vocab(meta)} if run.arch != "vit" else \
+                {"image_size": meta["image_size"], "channels": meta["channels"], "num_classes": meta["classes"]}
+            for k in needed:
+                if getattr(run, k) is None:
+                    setattr(run, k, found[k])
+                    out.append(f"  {k} = {found[k]}".ljust(44) + f"  {run.dataset}'s")
+        except (data.DataError, KeyError) as e:
+            out.append(f"  {', '.join(needed)}: the dataset's, once prepared ({e})")
+    if all(getattr(run, k) is not None for k in needed):
         import torch
 
         from model import build_model
         with torch.device("meta"):
             n = build_model(model_config(run)).num_params()
-        out.append(f"  (the model: {n / 1e6:.2f}M parameters, tied embedding once, no position table)")
+        counted = "" if run.arch == "vit" else ", tied embedding once, no position table"
+        out.append(f"  (the model: {n / 1e6:.2f}M parameters{counted})")
     system = [k for k in ("device", "dtype", "compile") if cfg[k] is None]
     resolve_system(run)
     out += [f"  {k} = {getattr(run, k)!r}".ljust(44) + "  this machine" for k in system]

@@ -28,6 +28,7 @@ import shutil
 import sys
 
 import report
+from runs import BASELINE, group, load_runs
 from checkpoint import atomic_open
 from cli import ConfigError, run_cli
 from stats import mean_std
@@ -43,12 +44,12 @@ def pages():
 
 
 def study(folder, scale=None):
-    """The runs of a folder (report.load_runs), those of one config scale if given, and their regime cells."""
+    """The runs of a folder (runs.load_runs), those of one config scale if given, and their regime cells."""
     path = os.path.join(HERE, folder)
     if not os.path.isdir(path):
         raise ConfigError(f"{folder} is not there: run the command the page names beside the block first")
-    runs = [r for r in report.load_runs(path)[0] if scale is None or r["config"].get("scale") == scale]
-    return runs, report.group(runs)[0]
+    runs = [r for r in load_runs(path)[0] if scale is None or r["config"].get("scale") == scale]
+    return runs, group(runs)[0]
 
 
 def summary_table(folder, scale):
@@ -57,14 +58,14 @@ def summary_table(folder, scale):
     lines = ["| budget | T/P | LayerNorm, final | DyT, final | Δ% final (p) | LayerNorm, best | DyT, best | Δ% best (p) |",
              "|---|---|---|---|---|---|---|---|"]
     for (_, _, budget), arms in cells.items():
-        van, dyt = arms.get(report.BASELINE), arms.get("dyt")
+        van, dyt = arms.get(BASELINE), arms.get("dyt")
         if not (van and dyt):
             continue
         cols = []
         for measure in ("final_val_loss", "best_val_loss"):
             d, p = report.delta(van, dyt, measure)
             cols += [mean_std([r[measure] for r in van]), mean_std([r[measure] for r in dyt]) + report.flags(dyt),
-                     f"{d:+.1f} ({report.fmt(p, '.2g')})"]
+                     f"{d:+.1f} ({report.fmt(p, '#.2g')})"]
         tp = sum(r["T_over_P"] for r in van + dyt) / len(van + dyt)
         lines.append(f"| {budget} | {tp:.2g} | " + " | ".join(cols) + " |")
     return lines
@@ -73,8 +74,8 @@ def summary_table(folder, scale):
 def agreement_table(first, second):
     """The runs two folders share, evaluation by evaluation: how many logged losses are bit-identical, and
     the largest difference otherwise."""
-    a = {r["name"]: r for r in report.load_runs(os.path.join(HERE, first))[0]}
-    b = {r["name"]: r for r in report.load_runs(os.path.join(HERE, second))[0]}
+    a = {r["name"]: r for r in load_runs(os.path.join(HERE, first))[0]}
+    b = {r["name"]: r for r in load_runs(os.path.join(HERE, second))[0]}
     lines = ["| run | evaluations | losses bit-identical | largest difference |", "|---|---|---|---|"]
     for name in sorted(set(a) & set(b)):
         pairs = [(x[k], y[k]) for x, y in zip(a[name]["log"], b[name]["log"]) for k in ("val_loss", "train_loss")]

@@ -9,6 +9,7 @@ from docs import BLOCK
 from test_report import make_run
 
 import report
+from runs import group, load_runs
 
 
 def page_of(tmp_path, study):
@@ -32,8 +33,8 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
     run("docs.py", page)
     text = page.read_text()
     blocks = {m.group(2).split()[0]: m.group(3) for m in BLOCK.finditer(text)}
-    runs, _ = report.load_runs(str(study))
-    cells = report.group(runs)[0]
+    runs, _ = load_runs(str(study))
+    cells = group(runs)[0]
     assert blocks["arms"] == "\n".join(report.arms_table(cells, "best_val_loss")) + "\n"  # report.md's table, to the digit
     summary = blocks["summary"].splitlines()
     assert summary[0].startswith("| budget | T/P | LayerNorm, final | DyT, final |") and len(summary) == 4

@@ -290,3 +290,13 @@ def test_the_vits_are_compared_on_accuracy_with_the_papers_cifar_figures(tmp_pat
     assert f"| 33.0 ± 4.2 | {100 * (0.33 - 0.705):+.1f} ({p:.2g}) |" in rows["dyt"] and "| 0/2 |" in rows["dyt"]
     assert rows["dyt"].endswith("| 33.3 | — |") and rows["dyt_alpha0.5"].endswith("| — | 81.2 |")
     assert (tmp_path / "vit_accuracy.png").stat().st_size > 5000
+
+
+def test_a_setting_an_older_run_did_not_record_does_not_split_its_arm(tmp_path):
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.0)
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 2, 4.2)
+    make_run(tmp_path, ("dyt", "micro", "8k"), 1, 3.0, settings={"alpha_init": 2.0})  # an older train.py's run
+    make_run(tmp_path, ("dyt", "micro", "8k"), 2, 3.2, settings={"alpha_init": 2.0, "patch_size": 4})  # a newer one's
+    report(str(tmp_path))
+    table = (tmp_path / "report.md").read_text().split("## Final step")[1].split("##")[0]
+    assert "| dyt | 4.10 ± 0.14 | 3.10 ± 0.14 |" in table
