@@ -8,8 +8,11 @@ network they skip with a reason, and fail instead when CI=true, where nothing ma
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -108,6 +111,24 @@ def run(script, *args, expect_ok=True, torchrun=None, timeout=600, cwd=REPO):
 def train(data_dir, out_dir, *args, **kw):
     """train.py on the TINY model, with a data_dir and an out_dir."""
     return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
+
+
+def kill_at_a_random_moment(args, out_dir):
+    """Start `python train.py *args` writing into out_dir and SIGKILL it at a random moment of the second
+    after its first checkpoint appears: in training, in an evaluation or in a checkpoint write.
+    KILL_SEED=N replays a failure's moment."""
+    out_dir = str(out_dir)
+    proc = subprocess.Popen([sys.executable, "train.py", *map(str, args), f"--out_dir={out_dir}"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(out_dir, "ckpt.pt")) and time.time() < deadline:
+        time.sleep(0.02)
+    seed = int(os.environ.get("KILL_SEED", random.randrange(10**6)))
+    print(f"KILL_SEED={seed}")
+    time.sleep(random.Random(seed).uniform(0.0, 1.0))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not os.path.exists(os.path.join(out_dir, "summary.json")), "the run finished before it was killed"
 
 
 def read_log(out_dir):

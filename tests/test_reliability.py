@@ -5,17 +5,14 @@ Bad input in general (one line, exit 2, nothing written) is tests/test_bad_input
 
 import json
 import os
-import random
 import resource
 from contextlib import contextmanager
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import REPO, TINY, read_log, train
+from conftest import REPO, TINY, kill_at_a_random_moment, read_log, train
 
 
 def one_clear_line(p, message):
@@ -32,18 +29,7 @@ def no_tmp_files(folder):
 def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(data_dir, tmp_path):
     args = ["--max_iters=120", "--eval_interval=10", "--dropout=0.1"]
     out = tmp_path / "killed"
-    cmd = [sys.executable, "train.py", f"--data_dir={data_dir}", f"--out_dir={out}", *TINY, *args]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (out / "ckpt.pt").exists() and time.time() < deadline:
-        time.sleep(0.02)
-    # somewhere in training, evaluation or a checkpoint write; KILL_SEED=N replays a failure's moment
-    seed = int(os.environ.get("KILL_SEED", random.randrange(10**6)))
-    print(f"KILL_SEED={seed}")
-    time.sleep(random.Random(seed).uniform(0.0, 1.0))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (out / "summary.json").exists()
+    kill_at_a_random_moment([f"--data_dir={data_dir}", *TINY, *args], out)
     train(data_dir, out, *args, "--init_from=resume")
     train(data_dir, tmp_path / "straight", *args)
     killed, straight = read_log(out), read_log(tmp_path / "straight")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import digits, read_log, run
+from conftest import digits, kill_at_a_random_moment, read_log, run
 from dyt import NORMS, takes
 from images import TrainImages, load_images
 from model import ModelConfig, build_model
@@ -141,7 +141,7 @@ def test_a_vit_learns_the_digits_and_a_killed_run_resumes_bit_exact(digits_dir, 
     assert full[-1]["val_loss"] < full[0]["val_loss"] - 0.4
     assert summary["final_accuracy"] == full[-1]["val_accuracy"] and summary["chance_accuracy"] < 0.15
     assert summary["best_accuracy"] == max(r["val_accuracy"] for r in full) and summary["train_images"] == 1438
-    run("train.py", *args, "--max_iters=100", f"--out_dir={tmp_path / 'cut'}")
+    kill_at_a_random_moment([*args, "--max_iters=150"], tmp_path / "cut")
     run("train.py", *args, "--max_iters=150", f"--out_dir={tmp_path / 'cut'}", "--init_from=resume")
     cut = read_log(tmp_path / "cut")
     keys = ("iter", "val_loss", "train_loss", "val_accuracy", "saturation")
