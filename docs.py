@@ -16,7 +16,8 @@ Kinds: summary FOLDER SCALE (the main table: each budget, vanilla and DyT, final
 FOLDER SCALE, learned FOLDER SCALE, heuristic FOLDER SCALE, rank FOLDER SCALE, collapse FOLDER (every run
 with a squashing norm), plateau FOLDER, entropy FOLDER, vit FOLDER, diagnostics FOLDER (plateau.py's),
 agreement FOLDER FOLDER (the runs two folders share, evaluation by evaluation), published COMMIT FOLDER
-SCALE (the main table as README.md printed it at a commit, against the folder's), and figure
+SCALE (the main table as README.md printed it at a commit, against the folder's), time FOLDER SCALE JOBS
+(how long its runs took, and the study at JOBS runs at once), and figure
 FOLDER/FILE NAME (a figure report.py drew, copied into docs/ as NAME). SCALE keeps the cells of one
 config scale ("micro").
 """
@@ -125,6 +126,18 @@ def published_table(commit, folder, scale):
     return lines
 
 
+def time_table(folder, scale, jobs):
+    """How long the runs of a study took, as their summaries timed them (training and evaluation, not
+    starting Python), and so how long the study takes with `jobs` runs at once."""
+    runs, _ = study(folder, scale)
+    seconds = sorted(r["elapsed_s"] for r in runs)
+    median = seconds[len(seconds) // 2]
+    return ["| runs | seconds a run: median (least, most) | all runs, one after another | at " + jobs + " at once |",
+            "|---|---|---|---|",
+            f"| {len(runs)} | {median:.0f} ({seconds[0]:.0f}, {seconds[-1]:.0f}) | {sum(seconds) / 60:.0f} min "
+            f"| {sum(seconds) / 60 / int(jobs):.0f} min |"]
+
+
 def block(kind, args, page):
     """The lines of one generated block."""
     if kind == "summary":
@@ -135,6 +148,8 @@ def block(kind, args, page):
         return diagnostics_table(*args)
     if kind == "published":
         return published_table(*args)
+    if kind == "time":
+        return time_table(*args)
     if kind == "figure":
         source, name = args
         shutil.copyfile(os.path.join(HERE, source), os.path.join(HERE, "docs", name))

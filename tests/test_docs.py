@@ -17,7 +17,8 @@ def page_of(tmp_path, study):
     page.write_text("# A page\n\nProse without numbers.\n\n"
                     f"<!-- docs.py summary {study} micro -->\n<!-- /docs.py -->\n\nMore prose.\n\n"
                     f"<!-- docs.py arms best_val_loss {study} micro -->\nstale\n<!-- /docs.py -->\n\n"
-                    f"<!-- docs.py learned {study} micro -->\n<!-- /docs.py -->\n")
+                    f"<!-- docs.py learned {study} micro -->\n<!-- /docs.py -->\n\n"
+                    f"<!-- docs.py time {study} micro 2 -->\n<!-- /docs.py -->\n")
     return page
 
 
@@ -40,6 +41,8 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
     assert summary[0].startswith("| budget | T/P | LayerNorm, final | DyT, final |") and len(summary) == 4
     assert summary[2].startswith("| 8k | 0.0098 | 3.640 ± 0.020 | 3.050 ± 0.025 | -16.2 (")
     assert "| micro | 8k | vanilla | 3.200 / 3.400 |" in blocks["learned"]
+    # 12 runs of 60, 120 and 180 s (seeds 1, 2, 3): 24 minutes one after another, 12 two at once
+    assert blocks["time"].splitlines()[2] == "| 12 | 120 (60, 180) | 24 min | 12 min |"
     assert text.startswith("# A page\n\nProse without numbers.") and "stale" not in text
     # --check finds nothing to change; a number typed into a block by hand is named
     assert run("docs.py", "--check", page).returncode == 0
@@ -52,7 +55,7 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
 
 def test_every_block_of_the_readme_and_docs_names_a_kind_and_a_folder():
     kinds = {"summary", "arms", "learned", "heuristic", "rank", "collapse", "plateau", "entropy", "vit", "diagnostics",
-             "agreement", "published", "figure"}
+             "agreement", "published", "time", "figure"}
     pages = [os.path.join(REPO, "README.md")] + [os.path.join(REPO, "docs", f) for f in os.listdir(os.path.join(REPO, "docs"))
                                                   if f.endswith(".md")]
     found = 0

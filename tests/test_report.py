@@ -109,7 +109,7 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
                    "final_val_loss": final, "best_val_loss": min(best, final), "best_iter": 500 if best < final else 1000,
                    "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
-                   "collapsed": collapsed, "final_effective_rank": rank,
+                   "collapsed": collapsed, "final_effective_rank": rank, "elapsed_s": 60.0 * seed,
                    "config": {"seed": seed, "arch": "gpt", "study": study, "method": method, "scale": scale,
                               "budget": budget, **(settings or {}), **dict(changes)}, "changes": list(changes)}
         if unigram:
