@@ -280,7 +280,8 @@ def plateau_section(runs, out=None):
 
 
 def entropy_section(runs, out=None):
-    """Entropic overload: per config the loss and the overloaded fraction of heads; in out (if given), per
+    """Entropic overload: per config the loss (beside the unigram loss, what a model that learned nothing
+    scores) and the overloaded fraction of heads; in out (if given), per
     run a layer x head heatmap of entropy / ln T, and the learnable slopes over training."""
     study = [r for r in runs if r["config"].get("study") == "entropy" and "attn_entropy" in r["log"][-1]]
     if not study:
@@ -291,9 +292,9 @@ def entropy_section(runs, out=None):
           "maximum: the paper's maximum is ln T, uniform attention over the whole context of T positions; "
           "causal attention cannot reach it (row i spreads over i positions), and its true ceiling, "
           "(1/T) Σ ln i, is given beside it.", "",
-          f"| config | final val loss | best val loss | overloaded heads (≥ {OVERLOAD_FRACTION} ln T, the paper's) "
+          f"| config | final val loss | best val loss | unigram val loss | overloaded heads (≥ {OVERLOAD_FRACTION} ln T, the paper's) "
           f"| overloaded (≥ {OVERLOAD_FRACTION} causal ceiling) | mean entropy, nats | ln T | mean entropy / ln T "
-          "| causal ceiling, nats |", "|---|---|---|---|---|---|---|---|---|"]
+          "| causal ceiling, nats |", "|---|---|---|---|---|---|---|---|---|---|"]
 
     def label(r):
         return f"{r['label']} ({', '.join(filter(None, (r['config']['scale'], r['protocol'])))})"
@@ -304,6 +305,7 @@ def entropy_section(runs, out=None):
         nats = [float(np.mean(r["log"][-1]["attn_entropy"])) for r in group_runs]
         md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
                   f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
+                  f"| {mean_std([r.get('unigram_val_loss') for r in group_runs])} "
                   f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} "
                   f"| {mean_std([r['log'][-1].get('entropy_overload_causal') for r in group_runs])} | {mean_std(nats)} "
                   f"| {entropy_max(T):.3f} | {mean_std([n / entropy_max(T) for n in nats])} | {entropy_ceiling(T):.3f} |")

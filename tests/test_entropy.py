@@ -155,6 +155,9 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
     row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky (micro, batch_size=8, block_size=32, "
                                                                    "eval_interval=10, max_iters=20, n_layer=2, "
                                                                    "val_tokens=4096) |"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"| {summary['final_val_loss']:.2f} (1 seed) | {summary['best_val_loss']:.2f} (1 seed) " \
+           f"| {summary['unigram_val_loss']:.2f} (1 seed) |" in row
     nats = sum(e for layer in last["attn_entropy"] for e in layer) / 8
     assert f"| {nats:.2f} (1 seed) | {math.log(32):.3f} | {nats / math.log(32):.2f} (1 seed) | {entropy_ceiling(32):.3f} |" \
         in row
