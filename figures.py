@@ -15,7 +15,7 @@ from probes import entropy_max  # noqa: E402
 
 def save(fig, path, dpi, **options):
     """The figure as a PNG, written atomically (checkpoint.atomic_open): a full disk leaves the old one."""
-    if not options:
+    if not options and fig.get_layout_engine() is None:
         fig.tight_layout()
     with atomic_open(path, "wb") as f:
         fig.savefig(f, format="png", dpi=dpi, **options)
@@ -24,28 +24,31 @@ def save(fig, path, dpi, **options):
 
 def phase_diagram(grids, scales, budgets, arch, path):
     """A heatmap of each arm's Δ% against vanilla per (scale, budget): a row of panels per arm, one panel
-    per measure, every panel on the same colour scale; numbers in white on the darkest cells."""
-    arms = list(dict.fromkeys(arm for arm, _, _ in grids))
+    per measure, every panel on the same colour scale; numbers in white on the darkest cells, and under
+    them how many of the cell's runs collapsed (a Δ% of runs that learned nothing is not the norm's)."""
+    arms = list(dict.fromkeys(arm for arm, *_ in grids))
     cols = len(grids) // len(arms)
-    fig, axes = plt.subplots(len(arms), cols, figsize=(4 + 2.2 * len(budgets) * cols / 2, 1.6 + 0.8 * len(scales) * len(arms)),
-                             squeeze=False)
-    values = np.concatenate([g[np.isfinite(g)] for _, _, g in grids]) if grids else np.zeros(0)
+    fig, axes = plt.subplots(len(arms), cols, figsize=(2.5 + 1.2 * len(budgets) * cols, 1.6 + 0.8 * len(scales) * len(arms)),
+                             squeeze=False, sharey=True, layout="constrained")
+    values = np.concatenate([g[np.isfinite(g)] for _, _, g, _ in grids]) if grids else np.zeros(0)
     lim = max(5.0, float(np.abs(values).max())) if values.size else 5.0
-    for ax, (arm, title, grid) in zip(axes.flat, grids):
+    for k, (ax, (arm, title, grid, flags)) in enumerate(zip(axes.flat, grids)):
         im = ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
         for i in range(len(scales)):
             for j in range(len(budgets)):
                 if np.isfinite(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:+.1f}%", ha="center", va="center", fontsize=10,
+                    text = f"{grid[i, j]:+.1f}%" + (f"\n⚠ {flags[i, j]} collapsed" if flags[i, j] else "")
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8,
                             color="white" if abs(grid[i, j]) > 0.6 * lim else "black")
         ax.set_xticks(range(len(budgets)), budgets)
         ax.set_yticks(range(len(scales)), scales)
         ax.set_xlabel("training tokens")
-        ax.set_ylabel("model size")
+        if k % cols == 0:
+            ax.set_ylabel("model size")
         ax.set_title(f"{title}\n{arm} vs vanilla, val loss Δ% (blue: {arm} better)", fontsize=9)
     fig.colorbar(im, ax=axes, fraction=0.03, label="Δ% (the same scale in every panel)")
     fig.suptitle(f"{arch}: where removing the norm helps", fontsize=11)
-    save(fig, path, dpi=110, bbox_inches="tight")  # a colour bar beside the panels: no tight_layout
+    save(fig, path, dpi=110)
 
 
 def curves(cells, arch, path):

@@ -102,12 +102,18 @@ def arms_table(cells, measure):
 
 
 def delta_grid(cells, scales, budgets, arch, arm, measure):
-    """An arm's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere)."""
+    """An arm's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere),
+    and beside it what of the cell's runs (both arms) collapsed, as "2/6" ("" when none)."""
     grid = np.full((len(scales), len(budgets)), np.nan)
+    flags = np.full(grid.shape, "", dtype=object)
     for (a, scale, budget), methods in cells.items():
         if a == arch and methods.get(BASELINE) and methods.get(arm):
-            grid[scales.index(scale), budgets.index(budget)] = delta(methods[BASELINE], methods[arm], measure)[0]
-    return grid
+            i, j = scales.index(scale), budgets.index(budget)
+            grid[i, j] = delta(methods[BASELINE], methods[arm], measure)[0]
+            both = methods[BASELINE] + methods[arm]
+            n = sum(bool(r.get("collapsed")) for r in both)
+            flags[i, j] = f"{n}/{len(both)}" if n else ""
+    return grid, flags
 
 
 def squashing(runs):
@@ -395,7 +401,7 @@ def report(out):
         shown = [a for a in arms(cells, arch) if sum(bool(m.get(a)) and bool(m.get(BASELINE))
                                                       for k, m in cells.items() if k[0] == arch) >= 2]
         if shown:  # an arm in two cells or more has a phase diagram to draw
-            grids = [(arm, title.split(":")[0], delta_grid(cells, scales, budgets, arch, arm, measure))
+            grids = [(arm, title.split(":")[0], *delta_grid(cells, scales, budgets, arch, arm, measure))
                      for arm in shown for measure, title in MEASURES[:2]]
             figures.phase_diagram(grids, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
             md += [f"![phase diagram](phase_{arch}.png)", ""]
