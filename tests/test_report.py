@@ -6,7 +6,8 @@ import math
 import pytest
 
 import paper
-from report import report
+from report import delta_grid, report
+from runs import group, load_runs
 from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
 
 
@@ -300,3 +301,16 @@ def test_a_setting_an_older_run_did_not_record_does_not_split_its_arm(tmp_path):
     report(str(tmp_path))
     table = (tmp_path / "report.md").read_text().split("## Final step")[1].split("##")[0]
     assert "| dyt | 4.10 ± 0.14 | 3.10 ± 0.14 |" in table
+
+
+def test_the_phase_diagram_says_how_many_of_a_cells_runs_collapsed(tmp_path):
+    for s in (1, 2, 3):
+        make_run(tmp_path, ("vanilla", "64m", "1m"), s, 9.0)
+        make_run(tmp_path, ("dyt", "64m", "1m"), s, 7.0, saturation=0.5, collapsed=(s == 2))
+        make_run(tmp_path, ("vanilla", "64m", "8k"), s, 4.0)
+        make_run(tmp_path, ("dyt", "64m", "8k"), s, 5.0, saturation=0.5)
+    cells, scales, budgets = group(load_runs(str(tmp_path))[0])
+    grid, flags = delta_grid(cells, scales, budgets, "gpt", "dyt", "final_val_loss")
+    one_m, eight_k = budgets.index("1m"), budgets.index("8k")
+    assert grid[0, one_m] == pytest.approx(-200 / 9) and flags[0, one_m] == "1/6"
+    assert grid[0, eight_k] == pytest.approx(25.0) and flags[0, eight_k] == ""
