@@ -9,6 +9,7 @@ network they skip with a reason, and fail instead when CI=true, where nothing ma
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,22 +114,29 @@ def train(data_dir, out_dir, *args, **kw):
     return run("train.py", f"--data_dir={data_dir}", f"--out_dir={out_dir}", *TINY, *args, **kw)
 
 
-def kill_at_a_random_moment(args, out_dir):
-    """Start `python train.py *args` writing into out_dir and SIGKILL it at a random moment of the second
-    after its first checkpoint appears: in training, in an evaluation or in a checkpoint write.
-    KILL_SEED=N replays a failure's moment."""
+def kill_at_a_random_moment(args, out_dir, window=1.0):
+    """Start `python train.py *args` writing into out_dir and SIGKILL it at a random moment of the `window`
+    seconds after its first checkpoint appears: in training, in an evaluation or in a checkpoint write. On a
+    machine so fast that the run finishes first, the folder is cleared and the run killed again within a
+    quarter of the window. KILL_SEED=N replays a failure's moments."""
     out_dir = str(out_dir)
-    proc = subprocess.Popen([sys.executable, "train.py", *map(str, args), f"--out_dir={out_dir}"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not os.path.exists(os.path.join(out_dir, "ckpt.pt")) and time.time() < deadline:
-        time.sleep(0.02)
     seed = int(os.environ.get("KILL_SEED", random.randrange(10**6)))
     print(f"KILL_SEED={seed}")
-    time.sleep(random.Random(seed).uniform(0.0, 1.0))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not os.path.exists(os.path.join(out_dir, "summary.json")), "the run finished before it was killed"
+    moments = random.Random(seed)
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "train.py", *map(str, args), f"--out_dir={out_dir}"], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while not os.path.exists(os.path.join(out_dir, "ckpt.pt")) and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(moments.uniform(0.0, window))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if not os.path.exists(os.path.join(out_dir, "summary.json")):
+            return
+        shutil.rmtree(out_dir)
+        window /= 4
+    raise AssertionError(f"the run finished each time before it was killed, last within {4 * window:.3f} s")
 
 
 def read_log(out_dir):

@@ -128,6 +128,10 @@ ROWS = [
     (["prepare_data.py", "cifar100", "--input", "{W}/cut.tar.gz", "--data_dir", "{W}/d"],
      "cut.tar.gz is not the official cifar100 python archive, or is cut short"),
     (["prepare_data.py", "digits", "--input", "{W}/prose.py", "--data_dir", "{W}/d"], "is not the UCI digits"),
+    # docs.py: a page, its block kinds and the run folders they name
+    (["docs.py", "{W}/prose.py"], "prose.py is not a markdown page: usage: python docs.py"),
+    (["docs.py", "{W}/unknown_block.md"], "unknown_block.md: unknown docs.py block kind 'warp'"),
+    (["docs.py", "{W}/missing_runs.md"], "{W}/nowhere is not there: run the command the page names beside the block first"),
     # make_configs.py
     (["make_configs.py", "--write"], "usage: python make_configs.py [--check]"),
     # prepare_data.py
@@ -153,6 +157,8 @@ def world(data_dir, tmp_path_factory):
              "empty.txt": "", "blank.txt": " \n\n\t\n", "short.txt": "ab", "afile": "not a folder"}
     for name, text in files.items():
         (W / name).write_text(text)
+    (W / "unknown_block.md").write_text("# a page\n<!-- docs.py warp out/micro -->\n<!-- /docs.py -->\n")
+    (W / "missing_runs.md").write_text(f"# a page\n<!-- docs.py arms final_val_loss {W}/nowhere micro -->\n<!-- /docs.py -->\n")
     (W / "binary.py").write_bytes(bytes(range(128, 256)) * 4)
     (W / "empty").mkdir()
     (W / "corrupt").mkdir()

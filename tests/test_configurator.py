@@ -60,11 +60,12 @@ def test_the_regime_config_loads_through_its_shared_files():
 
 
 @pytest.mark.parametrize("config", ["dyt_64m_1m.py", "micro/vanilla_micro_8k.py"])
-def test_the_config_view_shows_everything_a_config_sets_and_what_the_run_resolves(config):
+def test_the_config_view_shows_everything_a_config_sets_and_what_the_run_resolves(config, data_dir):
     path = os.path.join("config", config)
-    p = run("configurator.py", path, "--seed=7")
+    args = [path, "--seed=7", f"--data_dir={data_dir}"]  # a prepared byte dataset, so the vocabulary resolves
+    p = run("configurator.py", *args)
     sources = {}
-    cfg = configure(DEFAULTS, [path, "--seed=7"], sources)
+    cfg = configure(DEFAULTS, args, sources)
     shown = {line[2:].split(" = ")[0]: line for line in p.stdout.splitlines() if " = " in line}
     assert set(sources) <= set(shown) and sources  # every key a file or the command line sets, defaults or not
     for key in sources:
