@@ -50,9 +50,12 @@ def test_bench_evaluation_share_falls_as_evaluations_thin_out(data_dir):
 
 
 def test_bench_loop_compares_train_py_with_the_bare_loop(data_dir):
-    out = bench(data_dir, "--eval_interval=10", "--sections=loop")
+    out = bench(data_dir, "--eval_interval=10", "--sections=loop", "--steps=20")
     share = float(re.search(r"train.py runs at (\d+\.\d+)% of the bare loop", out).group(1))
-    assert 10 < share < 200  # a unit mistake (ms against s, tokens against steps) lands far outside
+    # near 100% on an idle machine, but a tiny model's milliseconds swing several-fold beside other work
+    # (785% once, under a sweep); a unit mistake (ms against s: x1000, tokens against steps: x256) lands
+    # far outside either way
+    assert 4 < share < 2500
 
 
 def test_no_module_imports_one_that_imports_it_back():
