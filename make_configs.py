@@ -146,8 +146,9 @@ def config_text(row, scale, budget, arm):
         lines += ["", f"train_images = {literal(IMAGE_BUDGETS[budget])}"]
     elif budget:
         lines += ["", f"train_tokens = {literal(MICRO_BUDGETS[budget])}"]
-    if extra:
-        lines += ["", "# the row's settings"] + [f"{k} = {literal(v)}" for k, v in extra.items()]
+    row_only = {k: v for k, v in extra.items() if k not in settings}  # the arm's own value is the one that counts
+    if row_only:
+        lines += ["", "# the row's settings"] + [f"{k} = {literal(v)}" for k, v in row_only.items()]
     lines += ["", f"# the arm: {what}"] + [f"{k} = {literal(v)}" for k, v in settings.items()]
     return path, "\n".join(lines) + "\n"
 

@@ -15,7 +15,6 @@ train_tokens = 8_000
 
 # the row's settings
 eval_interval = 50
-embed_scale = False
 
 # the arm: a learnable scale on the embeddings, init sqrt(n_embd) (the DyT paper's LLM recipe)
 norm = "dyt"

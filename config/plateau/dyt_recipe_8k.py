@@ -15,7 +15,6 @@ train_tokens = 8_000
 
 # the row's settings
 eval_interval = 50
-embed_scale = False
 
 # the arm: the DyT paper's LLM recipe whole: per-site alpha_0 (its narrowest row) and the embedding scale
 norm = "dyt"

@@ -15,7 +15,6 @@ train_tokens = 8_000
 
 # the row's settings
 eval_interval = 50
-embed_scale = False
 
 # the arm: LayerNorm with the embedding scale: what the scale does without DyT
 norm = "layernorm"
