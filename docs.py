@@ -17,9 +17,9 @@ FOLDER SCALE, learned FOLDER SCALE, heuristic FOLDER SCALE, rank FOLDER SCALE, c
 with a squashing norm), plateau FOLDER, entropy FOLDER, vit FOLDER, diagnostics FOLDER (plateau.py's),
 agreement FOLDER FOLDER (the runs two folders share, evaluation by evaluation), published COMMIT FOLDER
 SCALE (the main table as README.md printed it at a commit, against the folder's), time FOLDER SCALE JOBS
-(how long its runs took, and the study at JOBS runs at once), and figure
-FOLDER/FILE NAME (a figure report.py drew, copied into docs/ as NAME). SCALE keeps the cells of one
-config scale ("micro").
+[STUDY] (how long the runs of a study, regime unless named, took, and the study at JOBS runs at once),
+and figure FOLDER/FILE NAME (a figure report.py drew, copied into docs/ as NAME). SCALE keeps the cells
+of one config scale ("micro").
 """
 
 import json
@@ -105,9 +105,15 @@ def diagnostics_table(folder):
     return lines
 
 
+def printed_again(then, now):
+    """Whether a number printed then comes out again now, to the digits printed then (p values are printed
+    to two significant digits now: 0.0073 where 0.007 was printed)."""
+    return float(then) == round(float(now), len(then.partition(".")[2]))
+
+
 def published_table(commit, folder, scale):
     """The main table as README.md printed it at an earlier commit, against the same table from the runs
-    of the folder: how many of its printed numbers come out again, to the digit."""
+    of the folder: how many of its printed numbers come out again, to the digits printed then."""
     import subprocess
     try:
         old = subprocess.run(["git", "show", f"{commit}:README.md"], cwd=HERE, capture_output=True, text=True,
@@ -115,21 +121,23 @@ def published_table(commit, folder, scale):
     except (OSError, subprocess.CalledProcessError):
         raise ConfigError(f"README.md at commit {commit} cannot be read: is this a clone with its history?") from None
     now = {line.split("|")[1].strip(): line for line in summary_table(folder, scale)[2:]}
-    lines = ["| budget | printed then | now | numbers equal |", "|---|---|---|---|"]
+    lines = ["| budget | printed then | now | numbers that come out again, to the digits printed then |",
+             "|---|---|---|---|"]
     for line in old.splitlines():
         cells = [c.strip() for c in line.split("|")[1:-1]]
         if len(cells) == 8 and cells[0].lower() in now:
             numbers = re.findall(r"[-+]?\d+\.\d+", " ".join(cells[2:]).replace("−", "-"))
             mine = re.findall(r"[-+]?\d+\.\d+", " ".join(now[cells[0].lower()].split("|")[3:]))
-            same = sum(a == b for a, b in zip(numbers, mine))
+            same = sum(map(printed_again, numbers, mine))
             lines.append(f"| {cells[0]} | {' / '.join(numbers[:2])} | {' / '.join(mine[:2])} | {same} of {len(numbers)} |")
     return lines
 
 
-def time_table(folder, scale, jobs):
-    """How long the runs of a study took, as their summaries timed them (training and evaluation, not
-    starting Python), and so how long the study takes with `jobs` runs at once."""
-    runs, _ = study(folder, scale)
+def time_table(folder, scale, jobs, study_name="regime"):
+    """How long the runs of one study took (the regime study unless told: a folder may hold several), as
+    their summaries timed them (training and evaluation, not starting Python), and so how long the study
+    takes with `jobs` runs at once."""
+    runs = [r for r in study(folder, scale)[0] if r["config"].get("study") == study_name]
     seconds = sorted(r["elapsed_s"] for r in runs)
     median = seconds[len(seconds) // 2]
     return ["| runs | seconds a run: median (least, most) | all runs, one after another | at " + jobs + " at once |",

@@ -30,6 +30,7 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
                      train_tokens=tokens, n_params=0.82e6)
             make_run(study, ("dyt", "micro", budget), seed, 3.0 + seed / 40, best=2.9, saturation=0.6, unigram=(3.2, 3.4),
                      train_tokens=tokens, n_params=0.82e6)
+    make_run(study, ("dyt_alpha1", "micro", "8k"), 1, 3.3, study="plateau", train_tokens=8000)  # another study's
     page = page_of(tmp_path, study)
     run("docs.py", page)
     text = page.read_text()
@@ -74,3 +75,9 @@ def test_every_block_of_the_readme_and_docs_names_a_kind_and_a_folder():
         typed = re.findall(r"(?<![\w.])(\d+(?:\.\d+)?%|\d+\.\d{3,})(?![\w.])|±", prose)
         assert not typed, (page, typed[:5])
     assert found >= 10
+
+
+def test_a_printed_number_comes_out_again_only_to_the_digits_it_was_printed_with():
+    from docs import printed_again
+    assert printed_again("0.007", "0.0073") and printed_again("+3.8", "+3.8") and printed_again("2.5168", "2.5168")
+    assert not printed_again("0.007", "0.0078") and not printed_again("3.625", "3.626") and not printed_again("-17.2", "17.2")
