@@ -114,6 +114,18 @@ def download(url, path):
         raise DataError(f"could not download {url} ({e}): download it yourself and pass --input PATH") from None
 
 
+def source_file(args, url, copies=(), name=None):
+    """Where a dataset's source is: --input if given, else the first local copy that exists, else the file
+    downloaded once into --data_dir as `name` (the url's own file name unless given)."""
+    if args.input:
+        return args.input
+    path = next((p for p in copies if os.path.exists(p)), os.path.join(args.data_dir, name or os.path.basename(url)))
+    if not os.path.exists(path):
+        os.makedirs(args.data_dir, exist_ok=True)
+        download(url, path)
+    return path
+
+
 def open_wikitext(source, split):
     """wiki.{split}.raw as a text file, from the zip or from its extracted folder."""
     name = f"wiki.{split}.raw"
@@ -130,12 +142,7 @@ def open_wikitext(source, split):
 
 
 def prepare_wikitext103(args):
-    source = args.input
-    if source is None:
-        source = os.path.join(args.data_dir, "wikitext-103-raw-v1.zip")
-        if not os.path.exists(source):
-            os.makedirs(args.data_dir, exist_ok=True)
-            download(WIKITEXT_URL, source)
+    source = source_file(args, WIKITEXT_URL)
     if not os.path.exists(source):
         raise DataError(f"{source} not found")
     files = {key: open_wikitext(source, split) for split, key in (("train", "train"), ("valid", "val"))}
@@ -253,22 +260,14 @@ def write_images(out_dir, splits, meta):
 def prepare_images(args):
     """CIFAR-10, CIFAR-100 or the digits: from --input, a local copy, or downloaded."""
     if args.dataset == "digits":
-        path = args.input or next((p for p in DIGITS_COPIES if os.path.exists(p)), None)
-        if path is None:
-            path = os.path.join(args.data_dir, "optdigits.tes")
-            os.makedirs(args.data_dir, exist_ok=True)
-            download(DIGITS_URL, path)
+        path = source_file(args, DIGITS_URL, DIGITS_COPIES)
         x, y = read_digits(path)
         order = np.random.default_rng(0).permutation(len(x))  # the fixed split: the last fifth of a seeded shuffle
         cut = len(x) - round(DIGITS_TEST_FRACTION * len(x))
         splits = {"train": (x[order[:cut]], y[order[:cut]]), "val": (x[order[cut:]], y[order[cut:]])}
         meta = {"classes": 10, "image_size": 8, "channels": 1, "pixel_max": 16}
     else:
-        url = CIFAR[args.dataset][0]
-        path = args.input or os.path.join(args.data_dir, os.path.basename(url))
-        if not args.input and not os.path.exists(path):
-            os.makedirs(args.data_dir, exist_ok=True)
-            download(url, path)
+        path = source_file(args, CIFAR[args.dataset][0])
         splits = read_cifar(path, args.dataset)
         meta = {"classes": CIFAR[args.dataset][5], "image_size": 32, "channels": 3, "pixel_max": 255}
     if not os.path.isfile(path):
@@ -292,11 +291,7 @@ def main(argv):
     elif args.dataset in ("digits", *CIFAR):
         prepare_images(args)
     elif args.dataset == "shakespeare":
-        path = args.input or next((p for p in SHAKESPEARE_COPIES if os.path.exists(p)), None)
-        if path is None:
-            path = os.path.join(args.data_dir, "tinyshakespeare.txt")
-            os.makedirs(args.data_dir, exist_ok=True)
-            download(SHAKESPEARE_URL, path)
+        path = source_file(args, SHAKESPEARE_URL, SHAKESPEARE_COPIES, "tinyshakespeare.txt")
         prepare_text(path, f"shakespeare_{args.tokenizer}", args.tokenizer, args.data_dir)
     else:
         if not (args.input and args.name):
