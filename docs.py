@@ -44,12 +44,17 @@ def pages():
     return [os.path.join(HERE, "README.md")] + sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
 
 
+def located(path):
+    """The repo path of a run folder or file a block names; one line if it is not there yet."""
+    full = os.path.join(HERE, path)
+    if not os.path.exists(full):
+        raise ConfigError(f"{path} is not there: run the command the page names beside the block first")
+    return full
+
+
 def study(folder, scale=None):
     """The runs of a folder (runs.load_runs), those of one config scale if given, and their regime cells."""
-    path = os.path.join(HERE, folder)
-    if not os.path.isdir(path):
-        raise ConfigError(f"{folder} is not there: run the command the page names beside the block first")
-    runs = [r for r in load_runs(path)[0] if scale is None or r["config"].get("scale") == scale]
+    runs = [r for r in load_runs(located(folder))[0] if scale is None or r["config"].get("scale") == scale]
     return runs, group(runs)[0]
 
 
@@ -75,8 +80,7 @@ def summary_table(folder, scale):
 def agreement_table(first, second):
     """The runs two folders share, evaluation by evaluation: how many logged losses are bit-identical, and
     the largest difference otherwise."""
-    a = {r["name"]: r for r in load_runs(os.path.join(HERE, first))[0]}
-    b = {r["name"]: r for r in load_runs(os.path.join(HERE, second))[0]}
+    a, b = ({r["name"]: r for r in study(folder)[0]} for folder in (first, second))
     lines = ["| run | evaluations | losses bit-identical | largest difference |", "|---|---|---|---|"]
     for name in sorted(set(a) & set(b)):
         pairs = [(x[k], y[k]) for x, y in zip(a[name]["log"], b[name]["log"]) for k in ("val_loss", "train_loss")]
@@ -88,7 +92,7 @@ def agreement_table(first, second):
 def diagnostics_table(folder):
     """plateau.py's records at every 100th step: per config, the loss, the median |s(x)| and saturation of the
     first and the last norm site, the output std of the last, and the mean gradient norm of the blocks."""
-    with open(os.path.join(HERE, folder, "diagnostics.json")) as f:
+    with open(located(os.path.join(folder, "diagnostics.json"))) as f:
         results = json.load(f)
     lines = ["| config | step | loss | first site: median abs s(x), saturation | last site: median abs s(x), "
              "saturation, output std | block gradient norm (mean) |", "|---|---|---|---|---|---|"]
@@ -160,7 +164,7 @@ def block(kind, args, page):
         return time_table(*args)
     if kind == "figure":
         source, name = args
-        shutil.copyfile(os.path.join(HERE, source), os.path.join(HERE, "docs", name))
+        shutil.copyfile(located(source), os.path.join(HERE, "docs", name))
         link = os.path.relpath(os.path.join(HERE, "docs", name), os.path.dirname(page))
         return [f"![{os.path.splitext(name)[0].replace('_', ' ')}]({link})"]
     if kind == "arms":

@@ -132,6 +132,7 @@ ROWS = [
     (["docs.py", "{W}/prose.py"], "prose.py is not a markdown page: usage: python docs.py"),
     (["docs.py", "{W}/unknown_block.md"], "unknown_block.md: unknown docs.py block kind 'warp'"),
     (["docs.py", "{W}/missing_runs.md"], "{W}/nowhere is not there: run the command the page names beside the block first"),
+    (["docs.py", "{W}/missing_diagnostics.md"], "{W}/nowhere/diagnostics.json is not there: run the command the page"),
     # make_configs.py
     (["make_configs.py", "--write"], "usage: python make_configs.py [--check]"),
     # prepare_data.py
@@ -158,6 +159,7 @@ def world(data_dir, tmp_path_factory):
     for name, text in files.items():
         (W / name).write_text(text)
     (W / "unknown_block.md").write_text("# a page\n<!-- docs.py warp out/micro -->\n<!-- /docs.py -->\n")
+    (W / "missing_diagnostics.md").write_text(f"# a page\n<!-- docs.py diagnostics {W}/nowhere -->\n<!-- /docs.py -->\n")
     (W / "missing_runs.md").write_text(f"# a page\n<!-- docs.py arms final_val_loss {W}/nowhere micro -->\n<!-- /docs.py -->\n")
     (W / "binary.py").write_bytes(bytes(range(128, 256)) * 4)
     (W / "empty").mkdir()
