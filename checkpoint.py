@@ -268,7 +268,10 @@ def check_run_folder(cfg, master):
         raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
     ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
     ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
-    stored = read_settings_file(cfg.out_dir) or ckpt.get("config", {})  # an older train.py kept them in ckpt.pt
+    stored = read_settings_file(cfg.out_dir)
+    if stored is None:
+        raise RunError(f"cannot resume {cfg.out_dir}: it holds a checkpoint but no settings.json, so the settings its run "
+                       f"was trained with are unknown; start over with --init_from=scratch --overwrite=True")
     diffs = differences(stored, vars(cfg))
     if diffs:
         raise RunError(f"cannot resume {cfg.out_dir}: its run was trained with other settings: {say_differences(diffs)}; "

@@ -160,21 +160,33 @@ def method_of(cfg, sources):
     return named
 
 
+def own_alpha(cfg, sources):
+    """A squashing norm's alpha_0 left to None is the norm's own (its class's alpha_default), resolved here
+    once, so a run's settings say what it trains with and --norm=softsign on a DyT config takes Softsign's."""
+    from dyt import NORMS
+    own = getattr(NORMS.get(cfg["norm"]), "alpha_default", None)
+    if cfg["alpha_init"] is None and own is not None:
+        cfg["alpha_init"] = float(own)
+        sources["alpha_init"] = f"{cfg['norm']}'s own alpha_0"
+
+
 def read_settings(argv):
     """A run's settings from config files and --key=value arguments, in the order given, with method and
     out_dir filled in when left to None: (settings, sources, changes). sources says where each value set
     came from (a file, the command line, or what it follows from); changes are the command line's
-    overrides that change the run (not RUN_KEYS, LABEL_KEYS or the seed), as (key, value) in the order
-    given: they name the run's folder (settings.name_suffix) and report.py tells its runs apart by them."""
+    overrides that change the run (not RUN_KEYS, LABEL_KEYS or the seed), as (key, value, the config's
+    value) in the order given: they name the run's folder (settings.name_suffix) and its label, and
+    report.py finds the plain run an ablation of the baseline norm is compared with by them."""
     sources = {}
     cfg = configure(DEFAULTS, argv, sources)
     files = [a for a in argv if not a.startswith("--")]
     from_files = configure(DEFAULTS, files)
     given = list(dict.fromkeys(a[2:].partition("=")[0] for a in argv if a.startswith("--")))
-    changes = [(k, cfg[k]) for k in given
+    changes = [(k, cfg[k], from_files[k]) for k in given
                if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]]
     cfg["method"] = method_of(cfg, sources)
     sources.setdefault("method", "its norm's label")
+    own_alpha(cfg, sources)
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
         cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])
@@ -231,7 +243,7 @@ def show(argv):
     print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):")
     print("\n".join(setting_lines(cfg, sources)), flush=True)
     cfg, sources, _ = read_settings(argv)
-    derived = {k: cfg[k] for k in ("method", "out_dir") if k not in set_here}
+    derived = {k: cfg[k] for k in ("method", "out_dir", "alpha_init") if k not in set_here and k in sources}
     print("what the run resolves:")
     print("\n".join(setting_lines(derived, sources) + resolved_lines(cfg)))
     print(f"({sum(k not in sources for k in cfg)} other settings keep their defaults: python train.py --help)")

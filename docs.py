@@ -29,7 +29,7 @@ import shutil
 import sys
 
 import report
-from runs import BASELINE, group, load_runs
+from runs import comparisons, group, load_runs
 from checkpoint import atomic_open
 from cli import ConfigError, run_cli
 from stats import mean_std
@@ -53,18 +53,19 @@ def located(path):
 
 
 def study(folder, scale=None):
-    """The runs of a folder (runs.load_runs), those of one config scale if given, and their regime cells."""
+    """The runs of a folder (runs.load_runs), those of one config scale if given, their regime cells, and every
+    arm of them with its baseline (runs.comparisons)."""
     runs = [r for r in load_runs(located(folder))[0] if scale is None or r["config"].get("scale") == scale]
-    return runs, group(runs)[0]
+    cells = group(runs)[0]
+    return runs, cells, comparisons(cells, runs)
 
 
 def summary_table(folder, scale):
     """The main grid in a few lines: per budget, vanilla and DyT at the final step and the best checkpoint."""
-    _, cells = study(folder, scale)
     lines = ["| budget | T/P | LayerNorm, final | DyT, final | Δ% final (p) | LayerNorm, best | DyT, best | Δ% best (p) |",
              "|---|---|---|---|---|---|---|---|"]
-    for (_, _, budget), arms in cells.items():
-        van, dyt = arms.get(BASELINE), arms.get("dyt")
+    for (_, _, budget), cell_rows in study(folder, scale)[2].items():
+        van, dyt = next(((base, runs) for arm, runs, _, base, _ in cell_rows if arm == "dyt" and base), (None, None))
         if not (van and dyt):
             continue
         cols = []
@@ -169,14 +170,14 @@ def block(kind, args, page):
         return [f"![{os.path.splitext(name)[0].replace('_', ' ')}]({link})"]
     if kind == "arms":
         measure, folder, *scale = args
-        return report.arms_table(study(folder, *scale)[1], measure)
-    sections = {"learned": lambda runs, cells: report.learned_section(cells),
-                "heuristic": lambda runs, cells: report.heuristic_section(cells)[0],
-                "rank": lambda runs, cells: report.rank_section(cells),
-                "collapse": lambda runs, cells: report.separation_table(runs),
-                "plateau": lambda runs, cells: report.plateau_section(runs),
-                "entropy": lambda runs, cells: report.entropy_section(runs),
-                "vit": lambda runs, cells: report.vit_section(runs)}
+        return report.arms_table(study(folder, *scale)[2], measure)
+    sections = {"learned": lambda runs, cells, rows: report.learned_section(cells),
+                "heuristic": lambda runs, cells, rows: report.heuristic_section(rows)[0],
+                "rank": lambda runs, cells, rows: report.rank_section(rows),
+                "collapse": lambda runs, cells, rows: report.separation_table(runs),
+                "plateau": lambda runs, cells, rows: report.plateau_section(runs),
+                "entropy": lambda runs, cells, rows: report.entropy_section(runs),
+                "vit": lambda runs, cells, rows: report.vit_section(runs)}
     if kind not in sections:
         raise ConfigError(f"{page}: unknown docs.py block kind {kind!r}: see python docs.py --help")
     return [line for line in sections[kind](*study(*args)) if not line.startswith("## ")]  # report.md's heading

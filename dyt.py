@@ -18,7 +18,6 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 # where tanh is flat enough to count as saturated, the regime paper's |alpha x| > 2: tanh'(2) = 0.07,
 # the squash passes under 7% of the gradient there. Other squashes saturate where they are as flat.
@@ -73,7 +72,9 @@ class SquashingNorm(nn.Module):
 
 
 class DyT(SquashingNorm):
-    alpha_default = 2.0  # the DyT paper's default, and the regime paper's at every site
+    # the regime paper's alpha_0, at every site; the DyT paper's own default is 0.5 (its ViTs), and for LLMs
+    # it tunes alpha_0 per site and width (LLM_ALPHA0 below)
+    alpha_default = 2.0
     saturation_threshold = 2.0
 
     def squash(self, u):
@@ -81,8 +82,9 @@ class DyT(SquashingNorm):
 
 
 class Derf(SquashingNorm):
-    """Its authors initialise alpha at 0.5 and the shift s at 0 (their language-model code, whose GPT-2
-    also has biases, an alpha_0 per site and a learnable scale on the embeddings: config/grid.py)."""
+    """alpha_0 = 0.5 and the shift s_0 = 0, its authors' default (for vision); their language-model script
+    starts alpha at 1.0 at all three sites, and its GPT-2 also has biases and a learnable scale on the
+    embeddings (config/grid.py says which of these the derf arm is not)."""
     alpha_default = 0.5
     # erf'(u) / erf'(0) = exp(-u^2) = FLAT
     saturation_threshold = math.sqrt(-math.log(FLAT))
@@ -106,17 +108,11 @@ class HardTanhNorm(SquashingNorm):
         return u.clamp(-1.0, 1.0)
 
 
-class LayerNorm(nn.Module):
-    """LayerNorm with an optional bias (PyTorch's has no bias=False before 2.1)."""
+class LayerNorm(nn.LayerNorm):
+    """PyTorch's LayerNorm over the last dimension, with a bias when the model has biases (GPT-2 does)."""
 
     def __init__(self, dim, bias=False, eps=1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))
-        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
-
-    def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
+        super().__init__(dim, eps=eps, bias=bias)
 
 
 class RMSNorm(nn.Module):

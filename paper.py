@@ -62,9 +62,17 @@ def with_delta(vanilla, other):
     return vanilla, other, None if vanilla is None or other is None else 100 * (other - vanilla) / vanilla
 
 
+def ran(arch, scale, budget):
+    """Whether the paper trained this cell: its GPT-2 grid, its 10,000-step runs and its Llama cells."""
+    if arch == "llama":
+        return scale in ("64m", "124m") and budget in ("1m", "118m")
+    return (scale, budget) == ("64m", "118m_10k") or any((c["scale"], c["tokens"]) == (scale, budget) for c in PAPER["cells"])
+
+
 def cell_role(arch, scale, budget):
     """How the paper scores a cell with its saturation rule: the 12 GPT-2 calibration cells fit it,
-    the 3.78B cells stress it, the Llama cells check it; 1.3B/10M is in the grid but in none of these."""
+    the 3.78B cells stress it, the Llama cells check it; 1.3B/10M is in the grid but in none of these. A cell
+    the paper did not run (a CPU micro cell) is scored as the calibration cell it stands in for: see ran()."""
     if arch == "llama":
         return "llama"
     if scale == "3.78b":

@@ -6,8 +6,10 @@ Turn a folder of runs into the regime paper's tables and figures.
 Reads every finished run of the folder (runs.py: what each run is, which runs pool; unfinished and
 missing runs are listed). Runs of the regime study are grouped into cells (arch, scale, budget), and
 every arm of a cell (DyT, Derf, HardTanh, a fork's norm, an intervention) is compared with its
-"vanilla", the architecture's usual norm (LayerNorm for GPT-2 and the ViT, RMSNorm for Llama). The
-plateau ablation, the entropic-overload study and the ViT get sections of their own.
+baseline by one rule (runs.BASELINE_RULE): the architecture's usual norm (LayerNorm for GPT-2 and the
+ViT, RMSNorm for Llama) with the arm's settings but the norm's own; every run is in a comparison or in
+a list that says why not. The plateau ablation, the entropic-overload study and the ViT get sections
+of their own.
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
 method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
@@ -25,7 +27,7 @@ import paper
 from checkpoint import atomic_open
 from cli import ConfigError, run_cli
 from probes import OVERLOAD_FRACTION, entropy_ceiling, entropy_max
-from runs import BASELINE, arms, group, load_runs, missing_runs
+from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared, pools
 from stats import mean_std, paired_t_test
 
 MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
@@ -69,48 +71,57 @@ def flags(runs):
     return f" ⚠ {n}/{len(runs)} collapsed ({fired(runs)})" if n else ""
 
 
-def arms_table(cells, measure):
-    """Every arm of every cell against the cell's vanilla on one measure, with the paper's figures. Arms
-    whose paper figure is from step 4000 are compared at our step 4000 on the final-step measure (†)."""
+def baseline_cell(base_label, base_runs, measure):
+    """The baseline column: its numbers, and its label where it is not the usual norm as it comes."""
+    if base_runs is None:
+        return "none here §"
+    return mean_std([r[measure] for r in base_runs]) + flags(base_runs) + ("" if base_label == BASELINE else f" ({base_label})")
+
+
+def arms_table(rows, measure):
+    """Every arm of every cell against its baseline (rows: runs.comparisons) on one measure, with the paper's
+    figures. Arms whose paper figure is from step 4000 are compared at our step 4000 on the final-step
+    measure (†); an arm whose baseline the folder lacks says so (§) and what trains it."""
     lines = ["| arch | scale | budget | T/P | arm | vanilla | arm | Δ% | p (paired t) | paper: vanilla | paper: arm "
              "| paper Δ% |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    early_step = False
-    for (arch, scale, budget), methods in cells.items():
-        van = methods.get(BASELINE, [])
-        for method, runs in methods.items():
-            if method == BASELINE:
-                continue
+    early_step, missing = False, []
+    for (arch, scale, budget), cell_rows in rows.items():
+        for method, runs, base_label, van, why in cell_rows:
             early = measure == "final_val_loss" and (arch, method) in paper.AT_REFERENCE_STEP
             m = "val_loss_at_reference_step" if early else measure
-            if any(r[m] is None for r in runs + van):  # a run shorter than the reference step
+            if any(r[m] is None for r in runs + (van or [])):  # a run shorter than the reference step
                 continue
             early_step |= early
             d, p = delta(van, runs, m) if van else (None, None)
             ref_vanilla, ref, ref_delta = paper.reference(arch, method, scale, budget)
             note = " ‡" if (arch, scale, budget) in paper.DELTA_NOTE and method == "dyt" else ""
-            tp = np.mean([r["T_over_P"] for r in van + runs])
-            lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {method} | {mean_std([r[m] for r in van])}"
-                         f"{flags(van)} | {mean_std([r[m] for r in runs])}{flags(runs)}{' †' if early else ''} "
+            tp = np.mean([r["T_over_P"] for r in (van or []) + runs])
+            lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {method} | {baseline_cell(base_label, van, m)} "
+                         f"| {mean_std([r[m] for r in runs])}{flags(runs)}{' †' if early else ''} "
                          f"| {fmt(d)} | {fmt(p, '.3f')} | {fmt(ref_vanilla, '.3f')} | {fmt(ref, '.3f')}{' †' if early else ''} "
                          f"| {fmt(ref_delta)}{note} |")
+            if van is None:
+                missing.append(f"§ {method} at {arch} {scale} {budget}: {why}.")
     if len(lines) == 2:
-        return ["No cell has a vanilla run and another arm."]
-    notes = [f"‡ {paper.DELTA_NOTE[k]}." for k in cells if k in paper.DELTA_NOTE]
+        return ["No cell has an arm."]
+    notes = [f"‡ {paper.DELTA_NOTE[k]}." for k in rows if k in paper.DELTA_NOTE]
     if early_step:
         notes.append(f"† the paper's figure is from step {paper.REFERENCE_STEP}, so ours is taken at the same step.")
-    return lines + ([""] + notes if notes else [])
+    return lines + ([""] + notes + missing if notes or missing else [])
 
 
-def delta_grid(cells, scales, budgets, arch, arm, measure):
-    """An arm's Δ% against vanilla for every (scale, budget) of an architecture that has both (NaN elsewhere),
-    and beside it what of the cell's runs (both arms) collapsed, as "2/6" ("" when none)."""
+def delta_grid(rows, scales, budgets, arch, arm, measure):
+    """An arm's Δ% against its baseline for every (scale, budget) of an architecture that has both (NaN
+    elsewhere), and beside it what of the cell's runs (both arms) collapsed, as "2/6" ("" when none)."""
     grid = np.full((len(scales), len(budgets)), np.nan)
     flags = np.full(grid.shape, "", dtype=object)
-    for (a, scale, budget), methods in cells.items():
-        if a == arch and methods.get(BASELINE) and methods.get(arm):
+    for (a, scale, budget), cell_rows in rows.items():
+        for method, runs, _, van, _ in cell_rows:
+            if a != arch or method != arm or not van:
+                continue
             i, j = scales.index(scale), budgets.index(budget)
-            grid[i, j] = delta(methods[BASELINE], methods[arm], measure)[0]
-            both = methods[BASELINE] + methods[arm]
+            grid[i, j] = delta(van, runs, measure)[0]
+            both = van + runs
             n = sum(bool(r.get("collapsed")) for r in both)
             flags[i, j] = f"{n}/{len(both)}" if n else ""
     return grid, flags
@@ -121,18 +132,26 @@ def squashing(runs):
     return all(r["final_saturation"] is not None for r in runs)
 
 
-def heuristic_section(cells):
-    """The paper's saturation rule on every cell with vanilla runs and a squashing arm: the rule was
-    fitted on DyT, and a fork's squash is scored by it the same way."""
+def role(arch, scale, budget):
+    """How the paper's rule scores a cell, and whether the paper ran it: a cell it did not run (a micro cell,
+    a fork's) is scored as the calibration cell it stands in for, and says so."""
+    scored = paper.cell_role(arch, scale, budget)
+    ran = paper.ran(arch, scale, budget)
+    return scored, (scored or "not scored") + ("" if ran else ", a cell the paper did not run")
+
+
+def heuristic_section(comparisons):
+    """The paper's saturation rule on every arm with a squashing norm and a baseline: the rule was fitted on
+    DyT, and a fork's squash is scored by it the same way."""
     rows = []
-    for (arch, scale, budget), methods in cells.items():
-        van = methods.get(BASELINE)
-        for arm, runs in methods.items():
-            if arm != BASELINE and van and squashing(runs):
+    for (arch, scale, budget), cell_rows in comparisons.items():
+        for arm, runs, _, van, _ in cell_rows:
+            if van and squashing(runs):
                 d, _ = delta(van, runs, "final_val_loss")
                 early = [r["saturation_at_500"] for r in runs if r["saturation_at_500"] is not None]
+                scored, shown = role(arch, scale, budget)
                 rows.append({"arm": arm, "cell": f"{arch} {scale} {budget}", "scale": f"{arch} {scale}", "delta": d,
-                             "helps": d < 0, "role": paper.cell_role(arch, scale, budget),
+                             "helps": d < 0, "role": scored, "shown": shown,
                              "sat_500": np.mean(early) if early else None,
                              "sat_final": np.mean([r["final_saturation"] for r in runs])})
     if not rows:
@@ -140,7 +159,7 @@ def heuristic_section(cells):
     lines = ["| arm | cell | scored as | Δ% | helps | saturation at step 500 | final saturation "
              f"| predicted (final > {paper.THRESHOLD}) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['arm']} | {r['cell']} | {r['role'] or 'not scored'} | {r['delta']:+.1f} "
+        lines.append(f"| {r['arm']} | {r['cell']} | {r['shown']} | {r['delta']:+.1f} "
                      f"| {'yes' if r['helps'] else 'no'} | {fmt(r['sat_500'], '.3f')} | {r['sat_final']:.3f} "
                      f"| {'helps' if r['sat_final'] > paper.THRESHOLD else 'hurts'} |")
     h = paper.PAPER["heuristic"]
@@ -167,30 +186,32 @@ def heuristic_section(cells):
     return lines, rows
 
 
-def rank_section(cells, out=None):
-    """Every arm against vanilla on the effective rank of the residual stream (mean over blocks, final
+def rank_section(comparisons, out=None):
+    """Every arm against its baseline on the effective rank of the residual stream (mean over blocks, final
     step), with a figure of it block by block in out (if given); the paper finds DyT lowers it by 43-61%."""
     def ranked(runs):
         return all(r.get("final_effective_rank") is not None for r in runs)
 
-    pairs = [(k, {arm: runs for arm, runs in m.items() if ranked(runs)}) for k, m in cells.items()]
-    pairs = [(k, m) for k, m in pairs if BASELINE in m and len(m) > 1]
+    pairs = []
+    for key, cell_rows in comparisons.items():
+        shown = [(arm, runs, base, van) for arm, runs, base, van, _ in cell_rows if van and ranked(runs) and ranked(van)]
+        if shown:
+            pairs.append((key, {lab: r for arm, runs, base, van in shown for lab, r in ((base, van), (arm, runs))}, shown))
     if not pairs:
         return []
     md = ["## Effective rank of the residual stream", "",
           "exp of the entropy of the normalised singular values of each block's output over the probe tokens "
           "(Roy & Vetterli 2007), averaged over blocks, at the final step. The paper reports DyT lowering it "
           "by 43-61%.", "", "| arch | scale | budget | arm | vanilla | arm | Δ% |", "|---|---|---|---|---|---|---|"]
-    for (arch, scale, budget), methods in pairs:
-        van = methods[BASELINE]
-        for arm, runs in methods.items():
-            if arm != BASELINE:
-                d, _ = delta(van, runs, "final_effective_rank")
-                md.append(f"| {arch} | {scale} | {budget} | {arm} | {mean_std([r['final_effective_rank'] for r in van])} "
-                          f"| {mean_std([r['final_effective_rank'] for r in runs])} | {d:+.1f} |")
+    for (arch, scale, budget), _, shown in pairs:
+        for arm, runs, base, van in shown:
+            d, _ = delta(van, runs, "final_effective_rank")
+            md.append(f"| {arch} | {scale} | {budget} | {arm} | {mean_std([r['final_effective_rank'] for r in van])}"
+                      f"{'' if base == BASELINE else f' ({base})'} | {mean_std([r['final_effective_rank'] for r in runs])} "
+                      f"| {d:+.1f} |")
     if out is None:
         return md + [""]
-    figures.rank_plot(pairs, os.path.join(out, "effective_rank.png"))
+    figures.rank_plot([(key, methods) for key, methods, _ in pairs], os.path.join(out, "effective_rank.png"))
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
 
 
@@ -303,7 +324,7 @@ def entropy_section(runs, out=None):
           "| causal ceiling, nats |", "|---|---|---|---|---|---|---|---|---|---|"]
 
     def label(r):
-        return f"{r['label']} ({', '.join(filter(None, (r['config']['scale'], r['protocol'])))})"
+        return f"{r['label']} ({r['config']['scale']})"
 
     for stem in sorted({label(r) for r in study}):
         group_runs = [r for r in study if label(r) == stem]
@@ -336,9 +357,11 @@ def vit_section(runs, out=None):
     study = [r for r in runs if r["config"].get("study") == "vit" and "final_accuracy" in r]
     if not study:
         return []
-    cells = defaultdict(lambda: defaultdict(list))
+    by_cell = defaultdict(list)
     for r in sorted(study, key=lambda r: (r["scale"], r["train_tokens"], r["label"] != BASELINE, r["label"])):
-        cells[(r["scale"], r["budget"] or "all")][r["label"]].append(r)
+        by_cell[(r["scale"], r["budget"] or "all")].append(r)
+    cells = {key: pools(cell_runs) for key, cell_runs in by_cell.items()}
+    baselines = {(key, arm): (van, why) for key, rows in comparisons(cells, study).items() for arm, _, _, van, why in rows}
     refs = paper.PAPER["vit"]
     md = ["## The ViT: DyT against LayerNorm on images", "",
           "Top-1 test accuracy, %. A run learned when its final test accuracy is at least halfway from chance "
@@ -359,9 +382,12 @@ def vit_section(runs, out=None):
         test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
         return f"{100 * d:+.1f} ({fmt(test and test[1], '.2g')})"
 
+    missing = []
     for (scale, budget), labels in cells.items():
-        van = labels.get(BASELINE)
         for arm, group_runs in labels.items():
+            van, why = baselines.get(((scale, budget), arm), (None, None))
+            if why:
+                missing.append(f"§ {arm} at {scale} {budget}: {why}.")
             chance = np.mean([r["chance_accuracy"] for r in group_runs])
             learned = sum(r["final_accuracy"] >= chance + (1 - chance) / 2 for r in group_runs)
             final_ref = refs["final_accuracy"].get(scale, {}).get(arm)
@@ -371,6 +397,7 @@ def vit_section(runs, out=None):
                       f"| {points(van, group_runs, 'best_accuracy')} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
                       f"| {mean_std([r['final_saturation'] for r in group_runs])} "
                       f"| {fmt(final_ref and np.mean(list(final_ref.values())), '.1f')} | {fmt(best_ref, '.1f')} |")
+    md += [""] + missing if missing else []
     if out is None:
         return md + [""]
     figures.accuracy_curves(cells, os.path.join(out, "vit_accuracy.png"))
@@ -385,36 +412,43 @@ def report(out):
         why = "".join(f"; {name}: {reason}" for name, reason in left_out)
         raise ConfigError(f"no finished run (summary.json) under {out}: run sweep.py first{why}")
     cells, scales, budgets = group(runs)
-    md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. Validation loss in nats per token; Δ% = "
+    rows = comparisons(cells, runs)
+    md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. {BASELINE_RULE} Its label is in brackets "
+          "beside the baseline's numbers where it is not the usual norm as it comes; § marks an arm whose baseline "
+          "this folder lacks, with the command that trains it. Validation loss in nats per token; Δ% = "
           "(arm − vanilla) / vanilla, negative when the arm is better; p is a paired t-test over matching seeds; "
           "⚠ marks runs flagged as collapsed, by criterion: stalled (val loss stalled while every α stayed "
           "near its start, the paper's rule) or unigram (final training loss within 0.1 of the unigram loss of "
           "the budget: the model learned token frequencies and nothing more).", ""]
     for measure, title in MEASURES:
-        md += [f"## {title}", ""] + arms_table(cells, measure) + [""]
+        md += [f"## {title}", ""] + arms_table(rows, measure) + [""]
+    unused = not_compared(cells, rows)
+    if unused:
+        md += ["## Runs in no comparison", "", "Finished runs of the regime cells that no table above compares, and why:",
+               ""] + [f"- {u}" for u in unused] + [""]
     md += learned_section(cells)
     md += separation_table(runs)
-    lines, rows = heuristic_section(cells)
+    lines, scored = heuristic_section(rows)
     md += [f"## The saturation heuristic: the arm helps iff saturation > {paper.THRESHOLD}", ""] + lines + [""]
     md += ["## Figures", ""]
     for arch in sorted({k[0] for k in cells}):
-        shown = [a for a in arms(cells, arch) if sum(bool(m.get(a)) and bool(m.get(BASELINE))
-                                                      for k, m in cells.items() if k[0] == arch) >= 2]
+        compared = [arm for k, cell_rows in rows.items() if k[0] == arch for arm, _, _, van, _ in cell_rows if van]
+        shown = [a for a in arms(cells, arch) if compared.count(a) >= 2]
         if shown:  # an arm in two cells or more has a phase diagram to draw
-            grids = [(arm, title.split(":")[0], *delta_grid(cells, scales, budgets, arch, arm, measure))
+            grids = [(arm, title.split(":")[0], *delta_grid(rows, scales, budgets, arch, arm, measure))
                      for arm in shown for measure, title in MEASURES[:2]]
             figures.phase_diagram(grids, scales, budgets, arch, os.path.join(out, f"phase_{arch}.png"))
             md += [f"![phase diagram](phase_{arch}.png)", ""]
         figures.curves(cells, arch, os.path.join(out, f"curves_{arch}.png"))
         md += [f"![loss curves](curves_{arch}.png)", ""]
-    if rows:
-        figures.saturation_plot(rows, paper.THRESHOLD, os.path.join(out, "saturation.png"))
+    if scored:
+        figures.saturation_plot(scored, paper.THRESHOLD, os.path.join(out, "saturation.png"))
         md += ["![saturation against Δ%](saturation.png)", ""]
     for stem in sorted({r["stem"] for r in runs if any("alpha" in row for row in r["log"])}):
         run = min((r for r in runs if r["stem"] == stem), key=lambda r: r["name"])
         figures.alpha_plot(run, os.path.join(out, f"alpha_{stem}.png"))
         md += [f"![alpha against 1/std](alpha_{stem}.png)", ""]
-    md += rank_section(cells, out)
+    md += rank_section(rows, out)
     md += plateau_section(runs, out)
     md += entropy_section(runs, out)
     md += vit_section(runs, out)

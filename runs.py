@@ -1,11 +1,16 @@
 """
-A folder of runs: what each run is, and which runs may be compared and pooled.
+A folder of runs: what each run is, its label, and the runs it is compared with.
 
-report.py and docs.py read study folders through load_runs: every finished run with its summary, its
-log and a label (its arm), grouped into cells of the regime study by group. Two runs are pooled only
-when their settings agree: a command-line override that changed a run shows in its label, overrides
-every run of a cell shares show beside its budget, and runs whose settings still differ are told apart
-by the keys that differ.
+report.py and docs.py read study folders through load_runs: every finished run with its summary and its
+log. Everything this module says of a run follows from the run alone, never from the other runs of its
+folder:
+
+- Its label, as its folder's name: its method, then its norm's settings where they are not the norm's
+  own (a copied config's alpha_init), then the command line's overrides that change it
+  (dyt_dropout=0.1). Runs are pooled only when their labels and their settings agree.
+- Its baseline (BASELINE_RULE): the settings of the runs it is compared with. Whether the folder holds
+  such runs is then looked up; where it does not, the comparison says so and gives the command that
+  trains them, rather than borrowing other runs.
 """
 
 import glob
@@ -19,10 +24,15 @@ import numpy as np
 
 import paper
 from checkpoint import read_log
-from settings import LABEL_KEYS, format_value, identity
+from config.grid import ARMS
+from dyt import NORMS
+from settings import BASELINE_NORM, NORM_KEYS, format_value, identity, norm_label
 
-BASELINE = "vanilla"  # the architecture's usual norm, every arm's reference
-
+BASELINE = "vanilla"  # the label of the architecture's usual norm as it comes, every arm's reference
+BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual norm (LayerNorm for GPT-2 and the ViT, "
+                 "RMSNorm for Llama) whose settings equal its own in every key but the norm's own (the norm, the "
+                 "settings it takes, the method); a run of the usual norm that changes one thing (an override, or an "
+                 "ablation arm of config/grid.py) is an arm against the usual norm without that change.")
 
 # what the tables read from every summary.json
 SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",
@@ -31,7 +41,7 @@ SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "bes
 
 
 def load_runs(out):
-    """(finished runs, [(name, why) for runs left out]), each run labelled (see label_runs)."""
+    """(finished runs, [(name, why) for runs left out]), each with its label, scale and cell (describe)."""
     runs, left_out = [], []
     for run_dir in sorted(glob.glob(os.path.join(out, "*", ""))):
         name = os.path.basename(run_dir.rstrip("/"))
@@ -62,76 +72,174 @@ def load_runs(out):
         run["seed"] = run["config"]["seed"]
         run["val_loss_at_reference_step"] = next((r["val_loss"] for r in run["log"] if r["iter"] == paper.REFERENCE_STEP),
                                                  None)
+        describe(run)
         runs.append(run)
-    label_runs(runs)
     return runs, left_out
 
 
-def what_it_is(run):
-    """The settings that make a run what it is (settings.identity), but for its seed and its labels."""
-    return {k: v for k, v in identity(run["config"]).items() if k not in (*LABEL_KEYS, "seed")}
+# -----------------------------------------------------------------------------
+# What a run is, from the run alone
+
+def describe(run):
+    """Give a run its label, its scale (the micro protocol's embedding scale, a deliberate difference from the
+    paper, named in it), its budget, and its cell of the regime study (None for the other studies)."""
+    c = run["config"]
+    run["label"] = label(c, run.get("changes", []))
+    run["scale"] = f"{c.get('scale')} + embedding scale" if c.get("embed_scale") else c.get("scale")
+    run["budget"] = c.get("budget")
+    run["key"] = (c.get("arch", "gpt"), run["scale"], run["budget"]) if c.get("study") == "regime" else None
+    run["settings"] = json.dumps({k: v for k, v in identity(c).items() if k != "seed"}, sort_keys=True)
 
 
-def label_runs(runs):
-    """Give every run its arm's label and its cell. Runs are grouped by study, arch, scale and budget.
-    A run's command-line overrides (summary's changes) that its group's vanilla runs share are the
-    protocol of its cell (a shrunken grid's --max_iters=100), shown beside the budget; the others
-    follow its method in its label (dyt_alpha_init=1.0; a --norm override is its method already). Runs
-    of one cell and label whose settings still differ get the keys that differ in their label."""
-    groups = defaultdict(list)
+def plain(config):
+    """Whether a run is its norm as it comes, as far as its method says: the method is the norm's label."""
+    return config["method"] == norm_label(config["norm"], config.get("arch", "gpt"))
+
+
+def own_settings(norm):
+    """A norm's own values of the norm settings a config may leave unset: its alpha_0, and None for the rest."""
+    return {"alpha_init": getattr(NORMS.get(norm), "alpha_default", None)}
+
+
+def label(config, changes):
+    """The method, the norm's settings that are not its own (for a method that does not name them), and
+    the overrides that change the run but the norm (which the method names): dyt_alpha_init=1.0_dropout=0.1."""
+    shown = []
+    if plain(config):
+        defaults = own_settings(config["norm"])
+        shown = [(k, config[k]) for k in NORM_KEYS[1:] if k in config and k not in ("norm_eps",)
+                 and config[k] != defaults.get(k)]
+    shown += [(k, v) for k, v, *_ in changes if k != "norm" and k not in dict(shown)]
+    return config["method"] + "".join(f"_{k}={format_value(v)}" for k, v in shown)
+
+
+def baseline_of(run):
+    """The settings the runs an arm is compared with must have (BASELINE_RULE), as {key: value} over the keys
+    compared, and None; or None and why it has none: a run of the usual norm as it comes is a baseline (why
+    None), and a named arm of the usual norm that config/grid.py does not define changes what, unknown."""
+    c = run["config"]
+    base_norm = BASELINE_NORM.get(c.get("arch", "gpt"))
+    mine = {k: v for k, v in identity(c).items() if k != "seed"}
+    if c["norm"] != base_norm:
+        return {k: v for k, v in mine.items() if k not in (*NORM_KEYS, "method")}, None
+    undone = {k: was for k, _, was in (ch for ch in run.get("changes", []) if len(ch) == 3)}
+    if not plain(c):  # an ablation arm of the grid: the usual norm as it comes, but for what the arm sets
+        if c["method"] not in ARMS:
+            return None, (f"its method {c['method']!r} is not an arm of config/grid.py, so what it changes of "
+                          f"{BASELINE} is unknown: give the change as an override (--dropout=0.1) on the plain config")
+        ablated = set(ARMS[c["method"]][1])
+        return {**{k: v for k, v in {**mine, **undone}.items() if k not in ablated}, "method": BASELINE}, None
+    if not undone:
+        return None, None
+    return {k: v for k, v in {**mine, **undone}.items() if k != "method"}, None
+
+
+def matches(candidate, wanted):
+    """Whether a run is of the usual norm and has the settings an arm's baseline must have."""
+    c = candidate["config"]
+    mine = identity(c)
+    return c["norm"] == BASELINE_NORM.get(c.get("arch", "gpt")) and all(mine.get(k) == v for k, v in wanted.items())
+
+
+def baseline_command(run):
+    """The command that trains an arm's missing baseline runs into its folder."""
+    c = run["config"]
+    files = " ".join(run.get("config_files") or [f"CONFIG ({run['stem']})"])
+    if c["norm"] == BASELINE_NORM.get(c.get("arch", "gpt")):
+        if plain(c):  # an override of the usual norm: its config without the override
+            return f"python sweep.py {files} --seeds SEEDS --out FOLDER"
+        return f"python sweep.py (this cell's {BASELINE} config) --seeds SEEDS --out FOLDER"
+    args = [f"--norm={BASELINE_NORM.get(c.get('arch', 'gpt'))}", f"--method={BASELINE}"]
+    args += [f"--{k}=None" for k in NORM_KEYS[1:] if c.get(k) is not None]
+    args += [f"--{k}={v}" for k, v, *_ in run.get("changes", []) if k not in NORM_KEYS]
+    return f"python sweep.py {files} {' '.join(args)} --seeds SEEDS --out FOLDER"
+
+
+# -----------------------------------------------------------------------------
+# The regime study's cells and their comparisons
+
+def pools(runs):
+    """{label: [runs]} of one cell: runs of one label are pooled when their settings agree; where one label
+    holds runs of other settings (a copied config), each set is told apart by its folder names."""
+    by_label = defaultdict(lambda: defaultdict(list))
     for r in runs:
-        c = r["config"]
-        groups[(c.get("study"), c.get("arch", "gpt"), c.get("scale"), c.get("budget"))].append(r)
-    for (study, arch, scale, budget), group in groups.items():
-        bases = {frozenset(changes(r)) for r in group if r["config"]["method"] == BASELINE}
-        bases = bases or {frozenset.intersection(*(frozenset(changes(r)) for r in group))}  # no vanilla: what all share
-        for r in group:
-            base = max((b for b in bases if b <= changes(r)), key=len, default=frozenset())
-            own = [(k, v) for k, v in r.get("changes", []) if (k, json.dumps(v)) not in base and k != "norm"]
-            r["label"] = r["config"]["method"] + "".join(f"_{k}={format_value(v)}" for k, v in own)
-            r["protocol"] = ", ".join(f"{k}={format_value(json.loads(v))}" for k, v in sorted(base))
-            r["budget"] = f"{budget} [{r['protocol']}]" if r["protocol"] and budget else budget
-        by_label = defaultdict(list)
-        for r in group:
-            by_label[(r["budget"], r["label"])].append(r)
-        for same in by_label.values():
-            settings = [what_it_is(r) for r in same]
-            # a key one run's settings lack (an older train.py had no such setting) is not compared
-            shared = set.intersection(*(set(s) for s in settings))
-            differ = sorted(k for k in shared if len({json.dumps(s[k]) for s in settings}) > 1)
-            for r, s in zip(same, settings):
-                if differ:
-                    r["label"] += " [" + ", ".join(f"{k}={s[k]!r}" for k in differ) + "]"
-        # the micro protocol's learnable embedding scale is a deliberate difference from the paper: say it
-        scale_label = f"{scale} + embedding scale" if all(r["config"].get("embed_scale") for r in group) else scale
-        for r in group:
-            r["scale"] = scale_label
-            r["key"] = (arch, scale_label, r["budget"]) if study == "regime" else None
-
-
-def changes(run):
-    """A run's command-line overrides that change it, as a set of (key, JSON value)."""
-    return {(k, json.dumps(v)) for k, v in run.get("changes", [])}
+        by_label[r["label"]][r["settings"]].append(r)
+    out = {}
+    for lab, sets in by_label.items():
+        for same in sets.values():
+            name = lab if len(sets) == 1 else f"{lab} [{', '.join(sorted({r['stem'] for r in same}))}]"
+            while name in out:  # one folder name, other settings: runs of other versions of one config
+                name += "'"
+            out[name] = same
+    return out
 
 
 def group(runs):
-    """{(arch, scale, budget): {label: [runs]}} for the regime study, vanilla first in each cell, and the
-    scale and budget orders (by parameters and by training tokens)."""
-    cells = defaultdict(lambda: defaultdict(list))
+    """{(arch, scale, budget): {label: [runs]}} for the regime study, the usual norm first in each cell, and
+    the scale and budget orders (by parameters and by training tokens)."""
+    cells = defaultdict(list)
     size, tokens = defaultdict(list), defaultdict(list)
     for r in runs:
         if r["key"] is None:
             continue
         arch, scale, budget = r["key"]
-        cells[r["key"]][r["label"]].append(r)
+        cells[r["key"]].append(r)
         size[scale].append(r["n_params"])
         tokens[budget].append(r["train_tokens"])
     scales = sorted(size, key=lambda s: np.mean(size[s]))
     budgets = sorted(tokens, key=lambda b: (np.mean(tokens[b]), b))
     order = {k: (k[0], scales.index(k[1]), budgets.index(k[2])) for k in cells}
-    cells = {k: dict(sorted(v.items(), key=lambda kv: (kv[0] != BASELINE, kv[0] != "dyt", kv[0])))
+    cells = {k: dict(sorted(pools(v).items(), key=lambda kv: (kv[0] != BASELINE, kv[0] != "dyt", kv[0])))
              for k, v in sorted(cells.items(), key=lambda kv: order[kv[0]])}
     return cells, scales, budgets
+
+
+def comparisons(cells, runs):
+    """Every arm of every cell with its baseline: {cell: [(label, runs, baseline label, baseline runs, why)]}.
+    The baseline label and runs are None where the folder holds none, and why then says what trains them;
+    a pool of the usual norm as it comes is no arm. Baselines are looked up among all runs (a one-factor
+    ablation's plain baseline may sit in another cell)."""
+    pooled = {}
+    for methods in cells.values():
+        for lab, group_runs in methods.items():
+            pooled[id(group_runs[0])] = (lab, group_runs)
+    out = {}
+    for key, methods in cells.items():
+        rows = []
+        for lab, group_runs in methods.items():
+            wanted, why = baseline_of(group_runs[0])
+            if wanted is None:
+                if why:  # else it is a baseline
+                    rows.append((lab, group_runs, None, None, why))
+                continue
+            found = [pooled[id(r)] for r in runs if id(r) in pooled and matches(r, wanted)]
+            if found:
+                base_label, base_runs = min(found, key=lambda f: (len(f[0]), f[0]))
+                rows.append((lab, group_runs, base_label, base_runs, None))
+            else:
+                rows.append((lab, group_runs, None, None, f"no baseline in this folder: {baseline_command(group_runs[0])}"))
+        out[key] = rows
+    # a run of the usual norm with an override that every run of a grid shares (a shrunken grid's --max_iters=10)
+    # is its arms' baseline: it is not also shown as an arm without one
+    bases = {id(r) for rows in out.values() for *_, base_runs, _ in rows for r in base_runs or []}
+    return {key: [row for row in rows if row[3] is not None or id(row[1][0]) not in bases] for key, rows in out.items()}
+
+
+def not_compared(cells, rows):
+    """'label at cell: why' for every pool of the regime cells that is in no comparison: an arm without a
+    baseline here, or a baseline no arm of the folder is compared with."""
+    used = {id(r) for cell_rows in rows.values() for _, arm_runs, _, base_runs, _ in cell_rows
+            for r in arm_runs + (base_runs or [])}
+    out = []
+    for key, methods in cells.items():
+        where = " ".join(filter(None, key))
+        why = {lab: reason for lab, _, base, _, reason in rows.get(key, []) if base is None}
+        for lab, group_runs in methods.items():
+            if lab in why:
+                out.append(f"{lab} at {where}: {why[lab]}")
+            elif not any(id(r) in used for r in group_runs):
+                out.append(f"{lab} at {where}: no arm of this folder has it as its baseline")
+    return out
 
 
 def arms(cells, arch=None):
@@ -150,6 +258,6 @@ def missing_runs(runs, left_out):
         cells[(c.get("study"), r["scale"], r["budget"])][r["label"]].add(r["seed"])
     for (study, scale, budget), labels in cells.items():
         seeds = set().union(*labels.values())
-        out += [f"{label} at {', '.join(filter(None, (study, scale, budget)))}: no finished run of seed(s) "
-                f"{', '.join(map(str, sorted(seeds - have)))}" for label, have in labels.items() if seeds - have]
+        out += [f"{lab} at {', '.join(filter(None, (study, scale, budget)))}: no finished run of seed(s) "
+                f"{', '.join(map(str, sorted(seeds - have)))}" for lab, have in labels.items() if seeds - have]
     return out

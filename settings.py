@@ -37,10 +37,10 @@ class ModelConfig:
     n_embd: int = 128                 # width of the residual stream
     dropout: float = 0.0              # on attention, on each block's two outputs and on the embeddings
     bias: bool = False                # biases in Linear layers, and in the norms that have one (GPT-2 has them)
-    norm: str = "layernorm"           # a name in dyt.NORMS: layernorm, rmsnorm, dyt, derf, hardtanh, identity
+    norm: str = "layernorm"           # a name in dyt.NORMS (--help lists them)
     norm_final: Optional[str] = None  # the final norm if it differs (LN-free models keep a final LayerNorm)
     norm_eps: Optional[float] = None  # a normalising norm's eps; None = its own (LayerNorm 1e-5, RMSNorm 1e-6)
-    alpha_init: Optional[float] = None  # a squashing norm's alpha_0 at every site; None = its own (DyT 2, Derf 0.5)
+    alpha_init: Optional[float] = None  # a squashing norm's alpha_0 at every site; None = the norm's own alpha_default
     # the DyT authors tune alpha_0 apart at the three sites; None = alpha_init
     alpha_init_attn: Optional[float] = None   # alpha_0 of the norms before attention
     alpha_init_ffn: Optional[float] = None    # alpha_0 of the norms before the MLP
@@ -129,14 +129,20 @@ FLOATS = {f.name for f in fields(ModelConfig) if f.type == Optional[float]}
 RUN_KEYS = ("out_dir", "data_dir", "init_from", "overwrite", "log_interval", "device", "dtype", "compile", "fsdp")
 # How report.py groups runs: they label a run (report.md), and do not name its folder
 LABEL_KEYS = ("study", "method", "scale", "budget")
+# A norm's own settings: an arm is compared with the baseline runs whose settings equal its own in every
+# other key (runs.py)
+NORM_KEYS = ("norm", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final")
 # The architecture's usual norm, the baseline every other norm is compared with ("vanilla")
 BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm", "vit": "layernorm"}
 
 
 def help_settings():
-    """(name, default, meaning) of every setting, for --help: the comments above and ModelConfig's."""
+    """(name, default, meaning) of every setting, for --help: the comments above and ModelConfig's, and
+    the norms of the registry (a fork's among them)."""
     from cli import comments
+    from dyt import NORMS
     notes = comments(os.path.join(HERE, "settings.py"))
+    notes["norm"] = f"{notes['norm']}: {', '.join(NORMS)}"
     return [(name, default, notes.get(name, "")) for name, default in DEFAULTS.items()]
 
 
@@ -160,9 +166,10 @@ def format_value(value):
 
 
 def name_suffix(changes):
-    """'_norm=softsign_alpha_init=1.0' for the overrides that change a run, in the order given; a very long
-    one keeps its start and a hash of the whole, so a folder name stays readable and unique."""
-    text = "".join(f"_{key}={format_value(value)}" for key, value in changes)
+    """'_norm=softsign_alpha_init=1.0' for the overrides that change a run ((key, value, the config's value)
+    in the order given); a very long one keeps its start and a hash of the whole, so a folder name stays
+    readable and unique."""
+    text = "".join(f"_{key}={format_value(value)}" for key, value, *_ in changes)
     if len(text) > 120:
         import hashlib
         text = text[:100] + "_" + hashlib.sha1(text.encode()).hexdigest()[:8]
@@ -190,17 +197,21 @@ def identity(settings):
     return {k: v for k, v in settings.items() if k not in RUN_KEYS}
 
 
+NOT_SET = object()  # the value of a key a folder's settings lack: written before that setting existed
+
+
 def differences(stored, asked):
     """The keys, beyond where and how a run goes, in which a run folder's settings differ from the ones
-    asked for: [(key, stored value, asked value)]. A key the folder's settings lack (an older train.py
-    had no such setting) is not compared; max_iters is compared by the caller (a run may be continued)."""
-    return [(k, stored[k], v) for k, v in identity(asked).items()
-            if k in stored and k != "max_iters" and stored[k] != v]
+    asked for: [(key, stored value, asked value)]. A key the folder's settings lack differs (the run's
+    value for it is unknown); max_iters is compared by the caller (a run may be continued)."""
+    return [(k, stored.get(k, NOT_SET), v) for k, v in identity(asked).items()
+            if k != "max_iters" and (k not in stored or stored[k] != v)]
 
 
 def say_differences(diffs):
     """'norm (dyt there, layernorm asked), n_embd (32 there, 48 asked)'."""
-    return ", ".join(f"{k} ({there!r} there, {asked!r} asked)" for k, there, asked in diffs)
+    return ", ".join(f"{k} ({'not set' if there is NOT_SET else repr(there)} there, {asked!r} asked)"
+                     for k, there, asked in diffs)
 
 
 # -----------------------------------------------------------------------------

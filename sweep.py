@@ -25,7 +25,6 @@ every run; each resumes from its last checkpoint when the same command is run ag
 
 import argparse
 import glob
-import json
 import os
 import signal
 import socket
@@ -41,23 +40,14 @@ from settings import differences, model_config, run_name, say_differences
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def folder_settings(run_dir):
-    """The settings of the run a folder holds: settings.json, or an older train.py's summary.json, or None."""
-    stored = read_settings_file(run_dir)
-    if stored is None and os.path.exists(os.path.join(run_dir, "summary.json")):
-        with open(os.path.join(run_dir, "summary.json")) as f:
-            stored = json.load(f).get("config")
-    return stored
-
-
 def state_of(run_dir, asked):
     """(state, why) of a run folder for the settings asked: done, resume (a checkpoint, or a finished run
     asked for more steps), held (a live process trains it), new, or other (a run of other settings:
     why names the keys, and the sweep leaves it alone)."""
-    stored = folder_settings(run_dir)
+    stored = read_settings_file(run_dir)
     if stored is not None:
         if asked["vocab_size"] is None:  # the dataset's, once train.py has read it: not compared
-            stored = {k: v for k, v in stored.items() if k != "vocab_size"}
+            stored, asked = ({k: v for k, v in s.items() if k != "vocab_size"} for s in (stored, asked))
         diffs = differences(stored, asked)
         if diffs:
             return "other", say_differences(diffs)

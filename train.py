@@ -363,9 +363,10 @@ def build(run):
     run.optimizer = make_optimizer(run.raw_model, cfg, fused=run.device_type == "cuda")
 
 
-def train(cfg, changes=()):
+def train(cfg, changes=(), config_files=()):
     """Train a run to cfg.max_iters in cfg.out_dir, from scratch or resumed; changes are the command
-    line's overrides that change the run (configurator.read_settings), kept in settings.json."""
+    line's overrides that change the run (configurator.read_settings), kept in settings.json; the config
+    files it was read from are kept in its summary (report.py's command for a missing baseline)."""
     run = prepare(cfg)
     ckpt = check_run_folder(cfg, run.master)  # before the model: a resume with other settings stops here
     build(run)
@@ -420,7 +421,7 @@ def train(cfg, changes=()):
             summary["chance_accuracy"] = float(np.mean(labels == np.bincount(run.targets[0]).argmax()))
             summary["train_images"] = len(run.targets[0])
         summary["probe_tokens"] = run.evals.probe_x.numel()  # what saturation and effective rank were measured on
-        summary["config"], summary["changes"] = vars(cfg), list(changes)
+        summary["config"], summary["changes"], summary["config_files"] = vars(cfg), list(changes), list(config_files)
         with saving(run):
             atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)
         print(f"done: final val loss {summary['final_val_loss']:.4f}, "
@@ -440,7 +441,7 @@ def main(argv):
     if os.environ.get("RANK", "0") == "0":  # under torchrun, once
         print("the run's settings ('=' marks a value equal to its default; python train.py --help lists all):\n"
               + "\n".join(setting_lines(cfg, sources)))
-    train(SimpleNamespace(**cfg), changes)
+    train(SimpleNamespace(**cfg), changes, [a for a in argv if not a.startswith("--")])
 
 
 if __name__ == "__main__":

@@ -44,20 +44,23 @@ LNFREE = {"norm": "identity", "norm_final": "layernorm"}
 # python memory.py config/*3.78b*.py): its parameters are sharded (FSDP); with one process this does nothing
 SHARDED = ("3.78b",)
 
-# What each arm sets on top of its protocol, and what it is. The arm's name is its method label;
+# What each arm sets on top of its protocol, and what it is. An arm that means a norm as it comes leaves
+# the norm's settings unset (its alpha_0 is then the norm's own, DyT 2 and Derf 0.5: dyt.py), so
+# --norm=softsign on its configs takes Softsign's; a value set on purpose (an alpha_0 sweep) stays and
+# its method names it. The arm's name is its method label;
 # "vanilla" keeps its protocol's usual norm (LayerNorm; RMSNorm in config/common/llama.py). "recipe"
 # is the DyT authors' LLM recipe: their alpha_0 per site for the model's width (dyt.LLM_ALPHA0) and a
 # learnable scale on the embeddings.
 ARMS = {
     "vanilla": ("{norm}, the usual norm", {}),
-    "dyt": ("DyT, alpha_0 = 2 (the regime paper's)", {"norm": "dyt", "alpha_init": 2.0}),
+    "dyt": ("DyT, alpha_0 = 2 (the regime paper's)", {"norm": "dyt"}),
     "dytrecipe": ("DyT as its authors tune it for LLMs (arXiv 2503.10622)",
-                  {"norm": "dyt", "alpha_init": 2.0, "recipe": True}),
+                  {"norm": "dyt", "recipe": True}),
     "hardtanh": ("HardTanh, the regime paper's control: weight * clip(x, -1, 1)", {"norm": "hardtanh"}),
     "rmsnorm": ("RMSNorm", {"norm": "rmsnorm"}),
     "derf": ("Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its "
              "authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a "
-             "learnable sqrt(d) scale on the token plus position embeddings", {"norm": "derf", "alpha_init": 0.5}),
+             "learnable sqrt(d) scale on the token plus position embeddings", {"norm": "derf"}),
     "dyt_alpha0.5": ("DyT at alpha_0 = 0.5", {"norm": "dyt", "alpha_init": 0.5}),
     "dyt_alpha1": ("DyT at alpha_0 = 1", {"norm": "dyt", "alpha_init": 1.0}),
     "dyt_alpha3": ("DyT at alpha_0 = 3", {"norm": "dyt", "alpha_init": 3.0}),
@@ -65,12 +68,12 @@ ARMS = {
     "vanilla_dropout0.3": ("LayerNorm with dropout 0.3", {"dropout": 0.3}),
     "vanilla_dropout0.5": ("LayerNorm with dropout 0.5", {"dropout": 0.5}),
     "dyt_norope": ("DyT without rotary positions (no positional signal at all)",
-                   {"norm": "dyt", "alpha_init": 2.0, "rope": False}),
+                   {"norm": "dyt", "rope": False}),
     "dyt_mha": ("DyT with plain multi-head attention, the paper's ablate_gqa: its baseline is already "
                 "multi-head (config/common/llama.py), so this builds the dyt arm's model",
-                {"norm": "dyt", "alpha_init": 2.0}),
+                {"norm": "dyt"}),
     "dyt_gelu": ("DyT with a GELU MLP at SwiGLU's hidden width instead of SwiGLU",
-                 {"norm": "dyt", "alpha_init": 2.0, "activation": "gelu"}),
+                 {"norm": "dyt", "activation": "gelu"}),
     # entropic overload (Jha & Reagen): LayerNorm, or no norm in the blocks (the final LayerNorm stays)
     "ln_gelu": ("LayerNorm and GELU (the baseline)", {}),
     "ln_relu": ("LayerNorm and ReLU", {"activation": "relu"}),
@@ -84,15 +87,15 @@ ARMS = {
                           {**LNFREE, "activation": "leaky_relu_fixed"}),
     # the plateau ablation changes one thing of the paper-faithful micro DyT at a time
     "dyt_faithful": ("the paper's DyT: alpha_0 = 2, no embedding scale (what every other setting changes one "
-                     "thing of)", {"norm": "dyt", "alpha_init": 2.0}),
+                     "thing of)", {"norm": "dyt"}),
     "dyt_embedscale": ("a learnable scale on the embeddings, init sqrt(n_embd) (the DyT paper's LLM recipe)",
-                       {"norm": "dyt", "alpha_init": 2.0, "embed_scale": True}),
-    "dyt_lr3e-3": ("a learning rate of 3e-3 instead of 1e-3", {"norm": "dyt", "alpha_init": 2.0, "learning_rate": 3e-3}),
-    "dyt_warmup50": ("a warmup of 50 steps instead of 280", {"norm": "dyt", "alpha_init": 2.0, "warmup_iters": 50}),
+                       {"norm": "dyt", "embed_scale": True}),
+    "dyt_lr3e-3": ("a learning rate of 3e-3 instead of 1e-3", {"norm": "dyt", "learning_rate": 3e-3}),
+    "dyt_warmup50": ("a warmup of 50 steps instead of 280", {"norm": "dyt", "warmup_iters": 50}),
     "dyt_steps1400": ("1,400 steps instead of 700 (the same warmup)",
-                      {"norm": "dyt", "alpha_init": 2.0, "max_iters": 1400}),
+                      {"norm": "dyt", "max_iters": 1400}),
     "dyt_recipe": ("the DyT paper's LLM recipe whole: per-site alpha_0 (its narrowest row) and the embedding scale",
-                   {"norm": "dyt", "alpha_init": 2.0, "recipe": True}),
+                   {"norm": "dyt", "recipe": True}),
     "vanilla_embedscale": ("LayerNorm with the embedding scale: what the scale does without DyT", {"embed_scale": True}),
 }
 

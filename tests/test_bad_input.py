@@ -238,3 +238,6 @@ def test_every_entry_point_answers_help_with_what_it_does_and_its_usage(script):
         listed = [line.split()[0] for line in p.stdout.splitlines() if line.startswith("  --")]
         assert {f"--{k}={v!r}" for k, v in DEFAULTS.items()} <= set(listed)
         assert all(meaning for _, _, meaning in help_settings())  # each with a few words from where it is defined
+        from dyt import NORMS
+        norm = next(line for line in p.stdout.splitlines() if line.startswith("  --norm="))
+        assert norm.endswith(", ".join(NORMS))  # the registry's norms, a fork's among them

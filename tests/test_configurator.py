@@ -55,7 +55,8 @@ def test_missing_file_and_malformed_arguments():
 def test_the_regime_config_loads_through_its_shared_files():
     cfg = configure(DEFAULTS, [os.path.join(REPO, "config", "dyt_64m_1m.py")])
     assert (cfg["norm"], cfg["n_layer"], cfg["n_head"], cfg["n_embd"]) == ("dyt", 12, 8, 512)
-    assert (cfg["train_tokens"], cfg["val_tokens"], cfg["max_iters"], cfg["alpha_init"]) == (1_000_000, 10_000, 5000, 2.0)
+    assert (cfg["train_tokens"], cfg["val_tokens"], cfg["max_iters"], cfg["alpha_init"]) == (1_000_000, 10_000, 5000, None)
+    assert read_settings([os.path.join(REPO, "config", "dyt_64m_1m.py")])[0]["alpha_init"] == 2.0  # DyT's own, resolved
     assert cfg["batch_size"] * cfg["gradient_accumulation_steps"] * cfg["block_size"] == 32768
 
 
@@ -73,7 +74,8 @@ def test_the_config_view_shows_everything_a_config_sets_and_what_the_run_resolve
         assert shown[key].rstrip().endswith(sources[key]), shown[key]
     assert shown["seed"].rstrip().endswith("the command line") and shown["n_layer"].startswith(" " if "64m" in config else "=")
     if "64m" in config:
-        assert shown["alpha_init"].startswith("  alpha_init = 2.0 ")  # the value that makes the config DyT
+        assert shown["alpha_init"].startswith("  alpha_init = 2.0 ") and shown["alpha_init"].rstrip().endswith(
+            "dyt's own alpha_0")  # left to the norm by the config, resolved when the run is read
     # resolved when the run starts: its label, its folder, the vocabulary, the machine's device
     assert shown["method"].rstrip().endswith("its norm's label") and shown["out_dir"].rstrip().endswith("overrides")
     assert "device = 'cpu'" in p.stdout and "dtype = 'float32'" in p.stdout and "compile = False" in p.stdout
@@ -84,8 +86,11 @@ def test_the_config_view_shows_everything_a_config_sets_and_what_the_run_resolve
 def test_a_runs_label_follows_its_norm_unless_a_config_names_it(tmp_path):
     micro = os.path.join(REPO, "config", "micro", "dyt_micro_8k.py")
     cfg, _, changes = read_settings([micro, "--norm=derf", "--learning_rate=3e-3", "--seed=5", "--log_interval=1"])
-    assert cfg["method"] == "derf" and cfg["alpha_init"] == 2.0  # the config's alpha_0, which the folder name says
-    assert changes == [("norm", "derf"), ("learning_rate", 0.003)]  # not the seed, not where or how it runs
+    # the DyT config leaves alpha_0 to the norm, so Derf trains at its own, as the folder name implies
+    assert cfg["method"] == "derf" and cfg["alpha_init"] == 0.5
+    assert changes == [("norm", "derf", "dyt"), ("learning_rate", 0.003, 0.001)]  # not the seed, nor where or how it runs
+    assert read_settings([micro, "--norm=rmsnorm"])[0]["alpha_init"] is None  # a norm without alpha takes none
+    assert read_settings([micro, "--alpha_init=1.0"])[0]["alpha_init"] == 1.0
     assert cfg["out_dir"] == os.path.join("out", "micro", "dyt_micro_8k_norm=derf_learning_rate=0.003_s5")
     llama = os.path.join(REPO, "config", "llama_vanilla_64m_1m.py")
     assert read_settings([llama])[0]["method"] == "vanilla"  # RMSNorm is Llama's usual norm

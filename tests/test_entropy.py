@@ -1,6 +1,5 @@
 """LayerNorm-free models and entropic overload: the entropy probe, the learnable slope, the configs."""
 
-import glob
 import json
 import math
 import os
@@ -13,6 +12,7 @@ import torch
 import train
 from conftest import REPO, read_log, run
 from configurator import read_settings
+from make_configs import generated_files
 from dyt import LayerNorm
 from model import LeakyReLU, ModelConfig, build_model
 from probes import attention_entropy, entropy_ceiling, entropy_max, learned_scalars, probe_attention
@@ -115,7 +115,7 @@ def test_lnfree_keeps_only_the_final_norm():
     assert isinstance(model.ln_f, LayerNorm)
 
 
-@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "config", "ln*_*.py"))))
+@pytest.mark.parametrize("path", [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("ln")])
 def test_entropy_configs_are_what_their_names_say(path):
     name = os.path.basename(path)[:-3]
     cfg = read_settings([path])[0]

@@ -5,8 +5,10 @@ import os
 
 from conftest import REPO, run
 from configurator import read_settings
+from make_configs import generated_files
 
-MICRO = sorted(glob.glob(os.path.join(REPO, "config", "micro", "*.py")))
+# the grid's micro configs (a config a user copied into config/micro/ is not one of them)
+MICRO = [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("micro" + os.sep)]
 
 
 def test_the_micro_grid_spans_the_papers_range():
@@ -32,16 +34,17 @@ def test_sweep_and_report_of_the_shrunken_micro_grid(data_dir, tmp_path):
     run("report.py", out)
     md = (out / "report.md").read_text()
     table = md.split("## Final step: the paper's comparison")[1].split("##")[0]
-    for budget in ("8k", "32k", "128k", "1m"):  # the overrides every run shares are the cells' protocol, and say so
-        assert f"| gpt | micro + embedding scale | {budget} [block_size=32, eval_interval=5, max_iters=10, n_layer=1, val_tokens=2048, " \
-               f"warmup_iters=5] |" in table
-    assert table.count("(1 seed)") == 8
+    shrunk = "_max_iters=10_eval_interval=5_warmup_iters=5_val_tokens=2048_n_layer=1_block_size=32"
+    for budget in ("8k", "32k", "128k", "1m"):  # the overrides every run shares: DyT's and its baseline's, both named
+        row = next(line for line in table.splitlines() if f"| gpt | micro + embedding scale | {budget} |" in line)
+        assert f"| dyt{shrunk} | " in row and f"(1 seed) (vanilla{shrunk}) |" in row
+    assert table.count("(1 seed)") == 8 and "§" not in table
     for png in ("phase_gpt.png", "curves_gpt.png", "saturation.png"):
         assert (out / png).stat().st_size > 5000
 
 
 def test_the_derf_micro_set_mirrors_the_dyt_one():
-    for path in sorted(glob.glob(os.path.join(REPO, "config", "micro_derf", "*.py"))):
+    for path in [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("micro_derf" + os.sep)]:
         derf = read_settings([path])[0]
         dyt = read_settings([path.replace("micro_derf", "micro").replace("derf_", "dyt_")])[0]
         assert (derf["norm"], derf["method"], derf["alpha_init"]) == ("derf", "derf", 0.5)
@@ -50,7 +53,7 @@ def test_the_derf_micro_set_mirrors_the_dyt_one():
 
 
 def test_the_paper_faithful_set_is_the_main_grid_without_the_embedding_scale():
-    paths = sorted(glob.glob(os.path.join(REPO, "config", "micro_faithful", "*.py")))
+    paths = [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("micro_faithful" + os.sep)]
     assert len(paths) == len(MICRO)
     for path in paths:
         faithful = read_settings([path])[0]

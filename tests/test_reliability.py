@@ -43,15 +43,22 @@ def test_resume_may_extend_max_iters_but_not_change_the_run(data_dir, tmp_path):
     train(data_dir, out, "--max_iters=20", "--eval_interval=5", "--init_from=resume", "--log_interval=1")
     assert [r["iter"] for r in read_log(out)] == [0, 5, 10, 15, 20]
     # any setting that changes the run is refused by name, before anything is built or written
-    for change, words in (("--norm=dyt", "norm ('layernorm' there, 'dyt' asked), method ('vanilla' there, 'dyt' asked)"),
+    for change, words in (("--norm=dyt", "norm ('layernorm' there, 'dyt' asked), alpha_init (None there, 2.0 asked), "
+                                         "method ('vanilla' there, 'dyt' asked)"),
                           ("--n_embd=48", "n_embd (32 there, 48 asked)"), ("--learning_rate=0.01", "learning_rate"),
                           ("--dropout=0.3", "dropout (0.0 there, 0.3 asked)"), ("--seed=2", "seed (1337 there, 2 asked)")):
         before = (out / "log.jsonl").read_bytes()
         p = train(data_dir, out, "--max_iters=30", "--eval_interval=5", change, "--init_from=resume", expect_ok=False)
         one_clear_line(p, f"cannot resume {out}: its run was trained with other settings: {words}")
         assert (out / "log.jsonl").read_bytes() == before
-    settings = json.loads((out / "settings.json").read_text())["settings"]
-    assert settings["max_iters"] == 20 and settings["norm"] == "layernorm" and settings["log_interval"] == 1
+    stored = json.loads((out / "settings.json").read_text())
+    assert stored["settings"]["max_iters"] == 20 and stored["settings"]["norm"] == "layernorm"
+    assert stored["settings"]["log_interval"] == 1
+    # a folder written before a setting existed: its run's value of it is unknown, so it differs
+    del stored["settings"]["embed_scale"]
+    (out / "settings.json").write_text(json.dumps(stored))
+    p = train(data_dir, out, "--max_iters=30", "--eval_interval=5", "--init_from=resume", expect_ok=False)
+    one_clear_line(p, f"cannot resume {out}: its run was trained with other settings: embed_scale (not set there, False asked)")
 
 
 def test_a_kill_during_a_checkpoint_write_leaves_the_previous_one(data_dir, tmp_path):

@@ -6,8 +6,10 @@ import math
 import pytest
 
 import paper
+from dyt import NORMS
 from report import delta_grid, report
-from runs import group, load_runs
+from runs import comparisons, group, load_runs
+from settings import claimed_norm
 from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
 
 
@@ -91,6 +93,7 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
     train.py writes one; unigram = (train, val) losses of the budget, if given; changes are the command
     line's overrides that changed it, settings any others it has."""
     method, scale, budget = cell
+    norm = "layernorm" if method.startswith("vanilla") else claimed_norm(method, NORMS) or method
     run_dir = out / f"{name or f'{method}_{scale}_{budget}'}_s{seed}"
     run_dir.mkdir(parents=True)
     best = final if best is None else best
@@ -111,8 +114,8 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
                    "final_val_loss_full": final + 0.1, "best_val_loss_full": min(best, final) + 0.1,
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
                    "collapsed": collapsed, "final_effective_rank": rank, "elapsed_s": 60.0 * seed,
-                   "config": {"seed": seed, "arch": "gpt", "study": study, "method": method, "scale": scale,
-                              "budget": budget, **(settings or {}), **dict(changes)}, "changes": list(changes)}
+                   "config": {"seed": seed, "arch": "gpt", "norm": norm, "dropout": 0.0, "max_iters": 700, "study": study, "method": method, "scale": scale,
+                              "budget": budget, **(settings or {}), **{k: v for k, v, *_ in changes}}, "changes": list(changes)}
         if unigram:
             summary.update(unigram_train_loss=unigram[0], unigram_val_loss=unigram[1], collapse_criteria=[])
         (run_dir / "summary.json").write_text(json.dumps(summary))
@@ -218,7 +221,13 @@ def test_the_report_says_which_runs_learned_and_where_they_left_the_unigram_plat
     assert "dyt_faithful" not in learned  # the ablation is not a regime cell
 
 
-def test_overrides_label_their_runs_and_runs_of_other_settings_are_never_pooled(tmp_path):
+def final_rows(out):
+    """{(budget, arm): line} of the report's final-step table."""
+    table = (out / "report.md").read_text().split("## Final step: the paper's comparison")[1].split("##")[0]
+    return {tuple(c.strip() for c in line.split("|")[3:6:2]): line for line in table.splitlines() if line.startswith("| gpt")}
+
+
+def test_a_runs_label_says_what_it_is_and_runs_of_other_settings_are_never_pooled(tmp_path):
     cell = ("micro", "8k")
     for seed in (1, 2):
         # the main grid
@@ -226,27 +235,82 @@ def test_overrides_label_their_runs_and_runs_of_other_settings_are_never_pooled(
         make_run(tmp_path, ("dyt", *cell), seed, 3.0 + seed / 10, saturation=0.6, settings={"norm": "dyt", "alpha_init": 2.0})
         # a sweep of the DyT configs with --alpha_init=1, into the same folder: its own arm
         make_run(tmp_path, ("dyt", *cell), seed, 3.5, saturation=0.4, settings={"norm": "dyt"},
-                 changes=[("alpha_init", 1.0)], name="dyt_micro_8k_alpha_init=1.0")
-        # a fork's norm swept over the DyT configs: --norm makes its method, and is not said twice
-        make_run(tmp_path, ("softsign", *cell), seed, 2.5, saturation=0.3, settings={"alpha_init": 2.0},
-                 changes=[("norm", "softsign")], name="dyt_micro_8k_norm=softsign")
-        # the whole grid shrunk to 10 steps: a cell of its own, where DyT is compared with LayerNorm at 10 steps
+                 changes=[("alpha_init", 1.0, None)], name="dyt_micro_8k_alpha_init=1.0")
+        # another norm swept over the DyT configs: --norm makes its method, and is not said twice; it trains at
+        # its own alpha_0, which its label therefore does not repeat
+        make_run(tmp_path, ("derf", *cell), seed, 2.5, saturation=0.3, settings={"alpha_init": 0.5},
+                 changes=[("norm", "derf", "dyt")], name="dyt_micro_8k_norm=derf")
+        # the whole grid shrunk to 10 steps: DyT at 10 steps is compared with LayerNorm at 10 steps
         for method, final in (("vanilla", 5.0), ("dyt", 5.5)):
             make_run(tmp_path, (method, *cell), seed, final, saturation=0.1 if method == "dyt" else None,
-                     changes=[("max_iters", 10)], name=f"{method}_micro_8k_max_iters=10")
-    # a DyT run of an edited config: no override, but other settings than the grid's DyT
+                     settings={"alpha_init": 2.0} if method == "dyt" else {}, changes=[("max_iters", 10, 700)],
+                     name=f"{method}_micro_8k_max_iters=10")
+    # a DyT run of a copied and edited config: no override, but an alpha_0 that is not DyT's own
     make_run(tmp_path, ("dyt", *cell), 3, 2.0, saturation=0.5, settings={"norm": "dyt", "alpha_init": 0.5},
-             name="dyt_micro_8k_edited")
+             name="my_ablation")
     report(str(tmp_path))
-    table = (tmp_path / "report.md").read_text().split("## Final step: the paper's comparison")[1].split("##")[0]
-    rows = {tuple(c.strip() for c in line.split("|")[3:6:2]): line for line in table.splitlines() if line.startswith("| gpt")}
-    assert set(rows) == {("8k", "dyt [alpha_init=2.0]"), ("8k", "dyt [alpha_init=0.5]"), ("8k", "dyt_alpha_init=1.0"),
-                         ("8k", "softsign"), ("8k [max_iters=10]", "dyt")}
-    assert "| 4.0000 ± 0.0000 | 3.150 ± 0.071 |" in rows[("8k", "dyt [alpha_init=2.0]")]  # seeds 1 and 2, not 3
-    assert "| 4.0000 ± 0.0000 | 2.00 (1 seed) |" in rows[("8k", "dyt [alpha_init=0.5]")]
+    rows = final_rows(tmp_path)
+    assert set(rows) == {("8k", "dyt"), ("8k", "dyt_alpha_init=0.5"), ("8k", "dyt_alpha_init=1.0"), ("8k", "derf"),
+                         ("8k", "dyt_max_iters=10"), ("8k", "vanilla_max_iters=10")}
+    assert "| 4.0000 ± 0.0000 | 3.150 ± 0.071 |" in rows[("8k", "dyt")]  # seeds 1 and 2, not the edited seed 3
+    assert "| 4.0000 ± 0.0000 | 2.00 (1 seed) |" in rows[("8k", "dyt_alpha_init=0.5")]
     assert "| 4.0000 ± 0.0000 | 3.5000 ± 0.0000 |" in rows[("8k", "dyt_alpha_init=1.0")]
-    assert "| 4.0000 ± 0.0000 | 2.5000 ± 0.0000 | -37.5 |" in rows[("8k", "softsign")]
-    assert "| 5.0000 ± 0.0000 | 5.5000 ± 0.0000 | +10.0 |" in rows[("8k [max_iters=10]", "dyt")]
+    assert "| 4.0000 ± 0.0000 | 2.5000 ± 0.0000 | -37.5 |" in rows[("8k", "derf")]
+    # DyT at 10 steps against LayerNorm at 10 steps, named; LayerNorm at 10 steps against plain LayerNorm
+    assert "| 5.0000 ± 0.0000 (vanilla_max_iters=10) | 5.5000 ± 0.0000 | +10.0 |" in rows[("8k", "dyt_max_iters=10")]
+    assert "| 4.0000 ± 0.0000 | 5.0000 ± 0.0000 | +25.0 |" in rows[("8k", "vanilla_max_iters=10")]
+
+
+def dropout_folder(out, with_ln_dropout):
+    """LayerNorm and DyT, each also with --dropout=0.1; LayerNorm with dropout only if asked."""
+    for seed in (1, 2):
+        make_run(out, ("vanilla", "micro", "8k"), seed, 4.0 + seed / 10)
+        make_run(out, ("dyt", "micro", "8k"), seed, 3.0 + seed / 10, saturation=0.6, settings={"alpha_init": 2.0})
+        make_run(out, ("dyt", "micro", "8k"), seed, 3.5 + seed / 10, saturation=0.6, settings={"alpha_init": 2.0},
+                 changes=[("dropout", 0.1, 0.0)], name="dyt_micro_8k_dropout=0.1")
+        if with_ln_dropout:
+            make_run(out, ("vanilla", "micro", "8k"), seed, 3.8 + seed / 10, changes=[("dropout", 0.1, 0.0)],
+                     name="vanilla_micro_8k_dropout=0.1")
+
+
+def test_a_runs_label_and_baseline_do_not_depend_on_the_other_runs_of_its_folder(tmp_path):
+    with_it, without = tmp_path / "with", tmp_path / "without"
+    dropout_folder(with_it, True)
+    dropout_folder(without, False)
+
+    def baselines(out):
+        runs = load_runs(str(out))[0]
+        cells = group(runs)[0]
+        return {(r["name"], r["label"]) for r in runs}, {arm: base for rows in comparisons(cells, runs).values()
+                                                         for arm, _, base, _, _ in rows}
+
+    labels_with, bases_with = baselines(with_it)
+    labels_without, bases_without = baselines(without)
+    assert labels_without <= labels_with  # the same runs keep their labels beside other runs
+    assert bases_with == {"dyt": "vanilla", "dyt_dropout=0.1": "vanilla_dropout=0.1", "vanilla_dropout=0.1": "vanilla"}
+    assert bases_without == {"dyt": "vanilla", "dyt_dropout=0.1": None}  # never borrowed from plain LayerNorm
+    report(str(without))
+    md = (without / "report.md").read_text()
+    row = final_rows(without)[("8k", "dyt_dropout=0.1")]
+    assert "| none here § |" in row and "| — | — |" in row
+    assert ("§ dyt_dropout=0.1 at gpt micro 8k: no baseline in this folder: python sweep.py CONFIG (dyt_micro_8k_dropout=0.1) "
+            "--norm=layernorm --method=vanilla --alpha_init=None --dropout=0.1") in md
+    report(str(with_it))
+    rows = final_rows(with_it)
+    assert "| 3.950 ± 0.071 (vanilla_dropout=0.1) | 3.650 ± 0.071 | -7.6 |" in rows[("8k", "dyt_dropout=0.1")]
+    assert "| 4.150 ± 0.071 | 3.950 ± 0.071 | -4.8 |" in rows[("8k", "vanilla_dropout=0.1")]
+
+
+def test_every_run_is_compared_or_listed_with_why(tmp_path):
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.0)  # a baseline no arm uses
+    make_run(tmp_path, ("vanilla_mine", "micro", "8k"), 1, 4.0, settings={"norm": "layernorm", "dropout": 0.2})
+    make_run(tmp_path, ("dyt", "micro", "32k"), 1, 3.0, saturation=0.5, settings={"alpha_init": 2.0})
+    report(str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+    listed = md.split("## Runs in no comparison")[1].split("##")[0]
+    assert "- vanilla at gpt micro 8k: no arm of this folder has it as its baseline" in listed
+    assert "- vanilla_mine at gpt micro 8k: its method 'vanilla_mine' is not an arm of config/grid.py" in listed
+    assert "- dyt at gpt micro 32k: no baseline in this folder: python sweep.py" in listed
 
 
 def test_the_10k_step_runs_are_compared_with_the_papers_three_seeds_each(tmp_path):
@@ -258,14 +322,15 @@ def test_the_10k_step_runs_are_compared_with_the_papers_three_seeds_each(tmp_pat
     assert row.endswith("| 3.388 | 3.748 | +10.6 |")  # plain DyT on 3 seeds, not the 1-seed DyT+DiffAttn run
 
 
-def test_a_cell_whose_every_run_has_the_embedding_scale_says_so(tmp_path):
+def test_a_run_with_the_embedding_scale_says_so_and_is_compared_with_runs_that_have_it(tmp_path):
     for method in ("vanilla", "dyt"):
         make_run(tmp_path, (method, "micro", "8k"), 1, 3.0, settings={"embed_scale": True}, train_tokens=8000)
         make_run(tmp_path, (method, "micro", "32k"), 1, 3.0, settings={"embed_scale": method == "dyt"},
                  train_tokens=32000)
     report(str(tmp_path))
     table = (tmp_path / "report.md").read_text().split("## Final step")[1].split("##")[0]
-    assert "| gpt | micro + embedding scale | 8k |" in table and "| gpt | micro | 32k |" in table
+    assert "| gpt | micro + embedding scale | 8k | 0.000126 | dyt | 3.00 (1 seed) | 3.00 (1 seed) |" in table
+    assert "| gpt | micro + embedding scale | 32k | 0.000504 | dyt | none here § |" in table  # not LayerNorm without it
 
 
 def test_the_vits_are_compared_on_accuracy_with_the_papers_cifar_figures(tmp_path):
@@ -293,24 +358,15 @@ def test_the_vits_are_compared_on_accuracy_with_the_papers_cifar_figures(tmp_pat
     assert (tmp_path / "vit_accuracy.png").stat().st_size > 5000
 
 
-def test_a_setting_an_older_run_did_not_record_does_not_split_its_arm(tmp_path):
-    make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.0)
-    make_run(tmp_path, ("vanilla", "micro", "8k"), 2, 4.2)
-    make_run(tmp_path, ("dyt", "micro", "8k"), 1, 3.0, settings={"alpha_init": 2.0})  # an older train.py's run
-    make_run(tmp_path, ("dyt", "micro", "8k"), 2, 3.2, settings={"alpha_init": 2.0, "patch_size": 4})  # a newer one's
-    report(str(tmp_path))
-    table = (tmp_path / "report.md").read_text().split("## Final step")[1].split("##")[0]
-    assert "| dyt | 4.10 ± 0.14 | 3.10 ± 0.14 |" in table
-
-
 def test_the_phase_diagram_says_how_many_of_a_cells_runs_collapsed(tmp_path):
     for s in (1, 2, 3):
         make_run(tmp_path, ("vanilla", "64m", "1m"), s, 9.0)
         make_run(tmp_path, ("dyt", "64m", "1m"), s, 7.0, saturation=0.5, collapsed=(s == 2))
         make_run(tmp_path, ("vanilla", "64m", "8k"), s, 4.0)
         make_run(tmp_path, ("dyt", "64m", "8k"), s, 5.0, saturation=0.5)
-    cells, scales, budgets = group(load_runs(str(tmp_path))[0])
-    grid, flags = delta_grid(cells, scales, budgets, "gpt", "dyt", "final_val_loss")
+    runs = load_runs(str(tmp_path))[0]
+    cells, scales, budgets = group(runs)
+    grid, flags = delta_grid(comparisons(cells, runs), scales, budgets, "gpt", "dyt", "final_val_loss")
     one_m, eight_k = budgets.index("1m"), budgets.index("8k")
     assert grid[0, one_m] == pytest.approx(-200 / 9) and flags[0, one_m] == "1/6"
     assert grid[0, eight_k] == pytest.approx(25.0) and flags[0, eight_k] == ""
