@@ -33,6 +33,24 @@ def rng_state(device_type):
     return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if device_type == "cuda" else None}
 
 
+def restore_rng(states, rank, device_type, seed, step):
+    """Each process's random state (dropout) as the checkpoint saved it. A run may resume under more
+    processes or on another device: a process the checkpoint holds no state for (rank 1 of a run that
+    had one), or no CUDA state (a CPU-trained run on a GPU), seeds it from the seed, its rank and the step
+    instead, so the resumed run is still a function of its settings."""
+    saved = states[rank] if rank < len(states) else {}
+    derived = seed + rank + 1_000_003 * (step + 1)
+    if saved.get("cpu") is not None:
+        torch.set_rng_state(saved["cpu"])
+    else:
+        torch.manual_seed(derived)
+    if device_type == "cuda":
+        if saved.get("cuda") is not None:
+            torch.cuda.set_rng_state(saved["cuda"])
+        else:
+            torch.cuda.manual_seed(derived)
+
+
 NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a full disk, a file-size limit, a quota
 
 
@@ -290,9 +308,7 @@ def start_or_resume(cfg, ckpt, changes, model, optimizer, rank, device_type, mas
     start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
     if ckpt is not None:
         load_full_state(model, ckpt["model"], optimizer, ckpt["optimizer"])
-        torch.set_rng_state(ckpt["rng"][rank]["cpu"])
-        if device_type == "cuda":
-            torch.cuda.set_rng_state(ckpt["rng"][rank]["cuda"])
+        restore_rng(ckpt["rng"], rank, device_type, cfg.seed, ckpt["iter"])
         start_iter, elapsed_s, train_time_s = ckpt["iter"], ckpt["elapsed_s"], ckpt["train_time_s"]
         log_rows = read_log(log_path, start_iter)
     if master:

@@ -128,6 +128,36 @@ def test_fsdp_matches_ddp_and_resumes(data_dir, tmp_path):
     assert p.stdout.count("---------------") == 1
 
 
+def test_a_one_process_checkpoint_resumes_under_two_processes(data_dir, tmp_path):
+    """The global batch does not depend on the number of processes, so neither may a resume: rank 1 finds
+    no random state of its own in a one-process checkpoint and seeds one (checkpoint.restore_rng)."""
+    common = ["--eval_interval=4", "--batch_size=4", "--gradient_accumulation_steps=2", "--dropout=0.0"]
+    train(data_dir, tmp_path / "straight", *common, "--max_iters=12")
+    train(data_dir, tmp_path / "grown", *common, "--max_iters=8")
+    train(data_dir, tmp_path / "grown", *common, "--max_iters=12", "--init_from=resume", torchrun=2)
+    straight, grown = read_log(tmp_path / "straight"), read_log(tmp_path / "grown")
+    assert [r["iter"] for r in grown] == [0, 4, 8, 12]
+    for a, b in zip(straight, grown):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-5
+
+
+def test_a_process_or_device_the_checkpoint_has_no_random_state_for_seeds_one(monkeypatch):
+    from checkpoint import restore_rng, rng_state
+    saved = [rng_state("cpu")]  # a one-process CPU run: no CUDA state
+    torch.manual_seed(0)
+    restore_rng(saved, 0, "cpu", seed=5, step=8)
+    assert torch.equal(torch.get_rng_state(), saved[0]["cpu"])
+    restore_rng(saved, 1, "cpu", seed=5, step=8)
+    rank_1 = torch.get_rng_state()
+    torch.manual_seed(5 + 1 + 1_000_003 * 9)
+    assert torch.equal(rank_1, torch.get_rng_state()) and not torch.equal(rank_1, saved[0]["cpu"])
+    seeded = []  # on a GPU, the CPU-trained checkpoint's missing CUDA state is seeded, not restored from None
+    monkeypatch.setattr(torch.cuda, "manual_seed", seeded.append)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state: pytest.fail("set_rng_state(None)"))
+    restore_rng(saved, 0, "cuda", seed=5, step=8)
+    assert seeded == [5 + 0 + 1_000_003 * 9]
+
+
 def test_fsdp_with_one_process_runs_unsharded(data_dir, tmp_path):
     train(data_dir, tmp_path / "plain", "--max_iters=4", "--eval_interval=4")
     train(data_dir, tmp_path / "one", "--max_iters=4", "--eval_interval=4", "--fsdp=True")
