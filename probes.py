@@ -115,6 +115,12 @@ def forward_with_hooks(model, x, autocast, hooks):
         model.train(was_training)
 
 
+def median_and_p90(s):
+    """The median and 90th percentile of a 1-d tensor (of at most ~100,000 evenly strided elements: quantile's
+    limit), on the tensor's own device."""
+    return torch.quantile(s[:: max(1, s.numel() // 100_000)], torch.tensor([0.5, 0.9], dtype=s.dtype, device=s.device))
+
+
 @torch.no_grad()
 def probe_norm_sites(model, x, autocast):
     """Per norm, what it sees in one forward pass over x: the median and 90th percentile of |s(x)|, the
@@ -126,7 +132,7 @@ def probe_norm_sites(model, x, autocast):
         def hook(module, args, out):
             squashes = isinstance(module, SquashingNorm)
             s = (module.squash_input(args[0]) if squashes else args[0]).abs().flatten().double()
-            q50, q90 = torch.quantile(s[:: max(1, s.numel() // 100_000)], torch.tensor([0.5, 0.9], dtype=s.dtype))
+            q50, q90 = median_and_p90(s)
             seen[name] = {"median": q50.item(), "p90": q90.item(), "out_std": out.double().std().item(),
                           "saturation": saturated(module, args[0]).double().mean().item() if squashes else None}
         return hook

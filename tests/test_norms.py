@@ -7,7 +7,7 @@ import torch
 
 from dyt import FLAT, NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, SquashingNorm, llm_alpha0, make_norm, takes
 from model import ModelConfig, build_model
-from probes import effective_rank, forward_with_hooks, probe_norms_and_rank, watch_norms
+from probes import effective_rank, forward_with_hooks, median_and_p90, probe_norms_and_rank, watch_norms
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -203,3 +203,10 @@ def test_effective_rank_counts_the_directions_used():
     two = torch.zeros(40, 8)
     two[:20, 0], two[20:, 1] = 3.0, 1.0  # singular values 3 sqrt(20) and sqrt(20): p = 3/4, 1/4
     assert effective_rank(two) == pytest.approx(math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25))))
+
+
+def test_the_norm_probes_quantiles_stay_on_their_tensors_device():
+    s = torch.arange(1001, dtype=torch.float64)
+    assert median_and_p90(s).tolist() == [500.0, 900.0]
+    on_meta = median_and_p90(s.to("meta"))  # as on a GPU: the quantiles asked for live where the tensor does
+    assert on_meta.device.type == "meta" and on_meta.shape == (2,)
