@@ -168,6 +168,8 @@ def own_alpha(cfg, sources):
     if cfg["alpha_init"] is None and own is not None:
         cfg["alpha_init"] = float(own)
         sources["alpha_init"] = f"{cfg['norm']}'s own alpha_0"
+    if cfg["freeze_alpha"] and cfg["alpha_init"] is None and own is None:
+        raise ConfigError(f"freeze_alpha=True: norm {cfg['norm']!r} has no alpha to freeze; use it with dyt or derf")
 
 
 def read_settings(argv):

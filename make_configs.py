@@ -80,8 +80,9 @@ def describe(study, arch, scale, budget, what, embed_scale):
         model = f"{'Llama' if arch == 'llama' else 'GPT-2'}, {scale.upper()}-sized"
     data = None
     if arch == "vit":
-        model = {"digits": "a ViT of 4 blocks of width 64 over 2x2 patches of the UCI digits"}.get(
-            scale, f"ViT-Small on {scale.upper()}")
+        model = {"digits": "a ViT of 4 blocks of width 64 over 2x2 patches of the UCI digits",
+                 "digits65": "a ViT of 6 blocks of width 64 over 1x1 patches of the UCI digits (64 + 1 tokens, the "
+                             "paper's sequence length)"}.get(scale, f"ViT-Small on {scale.upper()}")
         data = f"the first {IMAGE_BUDGETS[budget]:,} training images" if budget and IMAGE_BUDGETS[budget] else \
             "every training image"
     elif budget and scale in SCALES:
@@ -90,7 +91,7 @@ def describe(study, arch, scale, budget, what, embed_scale):
     elif budget:
         data = f"the first {MICRO_BUDGETS[budget]:,} bytes of tiny Shakespeare"
     where = {"vit": "the regime paper's ViT experiment, appendix E; its figures: reference/paper_cells.json"
-             if scale != "digits" else "a CPU cross-check of it",
+             if not scale.startswith("digits") else "a CPU cross-check of it",
              "regime": "arXiv 2604.23434; the paper's figures: reference/paper_cells.json" if model else
              "the regime paper's protocol shrunk to a CPU: config/common/micro.py",
              "entropy": "Jha & Reagen, arXiv 2410.09637", "plateau": "one factor changed of the paper-faithful micro DyT"}
@@ -155,7 +156,7 @@ def config_text(row, scale, budget, arm):
     row_only = {k: v for k, v in extra.items() if k not in settings}  # the arm's own value is the one that counts
     if row_only:
         lines += ["", "# the row's settings"] + [f"{k} = {literal(v)}" for k, v in row_only.items()]
-    lines += ["", f"# the arm: {what}"] + [f"{k} = {literal(v)}" for k, v in settings.items()]
+    lines += ["", *wrap(f"the arm: {what}")] + [f"{k} = {literal(v)}" for k, v in settings.items()]
     return path, "\n".join(lines) + "\n"
 
 

@@ -159,6 +159,18 @@ def learned_scalars(model):
     return out
 
 
+def norm_gains(model):
+    """The mean gain (weight) of every norm, by module: each starts at 1, and in pure bf16 an update under half
+    the spacing of 1.0 is rounded away, so a gain that never moves stays exactly 1."""
+    out = {}
+    for name, m in norm_modules(model):
+        w = getattr(m, "weight", None)
+        if w is not None:
+            w = w.full_tensor() if hasattr(w, "full_tensor") else w  # FSDP: gathered on all ranks
+            out[name] = w.float().mean().item()
+    return out
+
+
 def effective_rank(a):
     """Effective rank of a matrix (Roy & Vetterli 2007): exp of the entropy of its singular values
     normalised to sum 1. From 1 (one direction) to min(a.shape) (all directions equally used)."""

@@ -98,12 +98,15 @@ max_iters = 2000             # training steps; a finished run can be continued t
 weight_decay = 0.1           # AdamW's, on matrices and embeddings
 slope_weight_decay = False   # decay the learnable leaky-ReLU slopes too (the entropic-overload paper does)
 weight_decay_all = False     # decay every parameter, gains, biases and alphas too (the regime paper's ViT code does)
+freeze_alpha = False         # keep every squashing norm's alpha at alpha_0, untrained (the pure-bf16 experiment's control)
 beta1 = 0.9                  # AdamW's first-moment decay
 beta2 = 0.95                 # AdamW's second-moment decay
 grad_clip = 1.0              # clip the global gradient norm at this value (0 = no clipping)
 # schedule: linear warmup, then a cosine (or linear) decay to min_lr at lr_decay_iters, then min_lr
 warmup_iters = 200           # steps of linear warmup from 0
 lr_decay = "cosine"          # "cosine" (nanoGPT's) or "linear" (the entropic-overload paper's) after warmup
+lr_per_epoch = False         # hold the rate through each epoch of the training budget, the schedule stepped once an
+                             # epoch (the regime paper's ViT code steps its cosine so)
 lr_decay_iters = 2000        # the step where the decay reaches min_lr
 min_lr = 1e-4                # the learning rate after lr_decay_iters
 # system
@@ -131,7 +134,7 @@ RUN_KEYS = ("out_dir", "data_dir", "init_from", "overwrite", "log_interval", "de
 LABEL_KEYS = ("study", "method", "scale", "budget")
 # A norm's own settings: an arm is compared with the baseline runs whose settings equal its own in every
 # other key (runs.py)
-NORM_KEYS = ("norm", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final")
+NORM_KEYS = ("norm", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final", "freeze_alpha")
 # The architecture's usual norm, the baseline every other norm is compared with ("vanilla")
 BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm", "vit": "layernorm"}
 

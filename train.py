@@ -33,16 +33,21 @@ from checkpoint import (RunError, append_line, atomic_save, check_run_folder, di
 from cli import ConfigError, WriteError, run_cli
 from configurator import read_settings, setting_lines
 from data import TrainWindows, eval_batch, eval_windows, load_meta, load_tokens, padded_vocab, spread, unigram_losses
+from dyt import SquashingNorm
 from images import TrainImages, fit_model, is_images, load_images
 from images import eval_batch as image_batch
 from model import build_model
-from probes import PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, probe_attention, probe_norms_and_rank
+from probes import (PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, norm_gains, probe_attention,
+                    probe_norms_and_rank)
 from settings import help_settings, model_config, resolve_system
 
 
-def get_lr(cfg, it):
+def get_lr(cfg, it, steps_per_epoch=None):
     """The learning rate at step it: a linear warmup from 0, a cosine (or linear) decay to min_lr at
-    lr_decay_iters, then min_lr."""
+    lr_decay_iters, then min_lr; with lr_per_epoch, the rate of the first step of its epoch (an epoch of
+    steps_per_epoch steps, not a whole number for CIFAR's 50,000 / 128)."""
+    if cfg.lr_per_epoch:
+        it = math.floor(it / steps_per_epoch) * steps_per_epoch
     if it < cfg.warmup_iters:
         return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
     if it > cfg.lr_decay_iters:
@@ -62,7 +67,12 @@ def make_optimizer(model, cfg, fused):
                or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
     groups = [{"params": [p for name, p in params if name in decayed], "weight_decay": cfg.weight_decay},
               {"params": [p for name, p in params if name not in decayed], "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused)
+    # pure bf16 (no fp32 master weights) takes AdamW's foreach arithmetic, as the regime paper's ViT code does:
+    # every operation rounds to bf16, so an update under half a weight's spacing is lost. The fused kernel
+    # computes in fp32 before it rounds, which is another run; on a CPU foreach equals the default loop.
+    pure_bf16 = cfg.param_dtype == "bfloat16"
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), fused=fused and not pure_bf16,
+                             foreach=True if pure_bf16 else None)
 
 
 def setup_distributed(cfg):
@@ -216,6 +226,7 @@ def evaluate_and_save(run, it, lr, elapsed_s, train_time_s):
         row["val_loss_full"] = evaluate(run, model, ev.val_full)[0]
     row.update(probe_norms_and_rank(model, ev.probe_x, run.autocast, cfg.batch_size))
     row.update(learned_scalars(model))
+    row["gain"] = norm_gains(model)
     row.update(probe_attention(model, ev.attn_x, run.autocast))
     row["elapsed_s"] = round(elapsed_s(), 3)
     # every process's random state (dropout), so a resumed run draws what this one would have
@@ -300,7 +311,7 @@ def optimisation_step(run, model, it, before_update=None):
 
 def set_lr(run, it):
     """The schedule's learning rate at step it, given to the optimiser; returns it."""
-    lr = get_lr(run.cfg, it)
+    lr = get_lr(run.cfg, it, run.train_size / run.tokens_per_example / run.global_batch)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     return lr
@@ -354,6 +365,9 @@ def build(run):
     run.model_cfg = model_config(cfg)
     torch.manual_seed(cfg.seed)
     run.raw_model = build_model(run.model_cfg).to(cfg.device, dtype=run.param_dtype)  # bf16: no fp32 master weights
+    for m in run.raw_model.modules():  # a control: the squash's scale held where it starts
+        if cfg.freeze_alpha and isinstance(m, SquashingNorm) and m.alpha is not None:
+            m.alpha.requires_grad_(False)
     torch.manual_seed(cfg.seed + run.rank)  # dropout differs per process; the data does not depend on it
     cfg.fsdp = cfg.fsdp and run.world > 1  # one process has nothing to shard
     if cfg.fsdp:
@@ -420,7 +434,8 @@ def train(cfg, changes=(), config_files=()):
             labels = np.asarray(run.targets[1])
             summary["chance_accuracy"] = float(np.mean(labels == np.bincount(run.targets[0]).argmax()))
             summary["train_images"] = len(run.targets[0])
-        summary["probe_tokens"] = run.evals.probe_x.numel()  # what saturation and effective rank were measured on
+        # what saturation and effective rank were measured on: windows of text, or images of patches
+        summary["probe_tokens"] = len(run.evals.probe_x) * run.tokens_per_example
         summary["config"], summary["changes"], summary["config_files"] = vars(cfg), list(changes), list(config_files)
         with saving(run):
             atomic_save(summary, os.path.join(cfg.out_dir, "summary.json"), text=True)

@@ -23,5 +23,7 @@ learning_rate = 0.0003
 train_tokens = 10_000_000
 val_tokens = 100_000
 
-# the arm: Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a learnable sqrt(d) scale on the token plus position embeddings
+# the arm: Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its
+# authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a
+# learnable sqrt(d) scale on the token plus position embeddings
 norm = "derf"

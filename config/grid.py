@@ -97,6 +97,17 @@ ARMS = {
     "dyt_recipe": ("the DyT paper's LLM recipe whole: per-site alpha_0 (its narrowest row) and the embedding scale",
                    {"norm": "dyt", "recipe": True}),
     "vanilla_embedscale": ("LayerNorm with the embedding scale: what the scale does without DyT", {"embed_scale": True}),
+    # the regime paper's ViT trains in pure bf16: its alpha_0 sweep, and fp32 master weights as an intervention
+    "dyt_alpha0.1": ("DyT at alpha_0 = 0.1", {"norm": "dyt", "alpha_init": 0.1}),
+    "dyt_alpha0.3": ("DyT at alpha_0 = 0.3", {"norm": "dyt", "alpha_init": 0.3}),
+    "vanilla_fp32": ("LayerNorm with fp32 master weights instead of the paper's pure bf16", {"param_dtype": "float32"}),
+    "dyt_fp32": ("DyT, alpha_0 = 2, with fp32 master weights instead of the paper's pure bf16",
+                 {"norm": "dyt", "param_dtype": "float32"}),
+    "dyt_alpha0.5_fp32": ("DyT at alpha_0 = 0.5 with fp32 master weights instead of the paper's pure bf16",
+                          {"norm": "dyt", "alpha_init": 0.5, "param_dtype": "float32"}),
+    "dyt_fp32_frozen": ("DyT, alpha_0 = 2, with fp32 master weights and alpha frozen at its start: the frozen alpha "
+                        "of pure bf16 without its rounding elsewhere",
+                        {"norm": "dyt", "param_dtype": "float32", "freeze_alpha": True}),
 }
 
 GRID = [
@@ -120,13 +131,18 @@ GRID = [
     ("regime", "micro/{arm}_micro_{budget}",       "micro",        "vanilla dyt",                        MICRO_CELLS,           {}),
     ("regime", "micro_faithful/{arm}_micro_faithful_{budget}", "micro", "vanilla dyt",                  "micro-faithful: 8k 32k 128k 1m", {"embed_scale": False}),
     ("regime", "micro_derf/{arm}_micro_{budget}",  "micro",        "derf",                               MICRO_CELLS,           {}),
-    # the regime paper's ViT on CIFAR: LayerNorm and DyT at alpha_0 = 2, and its alpha_0 sweep on CIFAR-10; a
-    # small ViT on the UCI digits for a CPU, at a few hundred training images and all of them
-    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt dyt_alpha0.5 dyt_alpha1",  "cifar10",
+    # the regime paper's ViT on CIFAR in its pure bf16: LayerNorm and DyT at alpha_0 = 2, its alpha_0 sweep on
+    # CIFAR-10, and fp32 master weights as an intervention; a small ViT on the UCI digits for a CPU, at a few
+    # hundred training images and all of them; and the digits as close to the paper's run as a CPU allows, in pure
+    # bf16 and fp32, with alpha frozen, to tell what the collapse needs (docs/vit.md)
+    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt dyt_alpha0.1 dyt_alpha0.3 dyt_alpha0.5 dyt_alpha1 "
+                                                                   "vanilla_fp32 dyt_fp32 dyt_alpha0.5_fp32", "cifar10",
      {"dataset": "cifar10", "num_classes": 10}),
-    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt",                        "cifar100",
+    ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt vanilla_fp32 dyt_fp32",  "cifar100",
      {"dataset": "cifar100", "num_classes": 100}),
     ("vit", "vit_digits/{arm}_{budget}",           "vit_digits",   "vanilla dyt dyt_alpha0.5",           "digits: 300 all",     {}),
+    ("vit", "vit_precision/{arm}",                 "vit_precision", "vanilla dyt dyt_alpha0.5 vanilla_fp32 dyt_fp32 "
+                                                                    "dyt_alpha0.5_fp32 dyt_fp32_frozen", "digits65", {}),
     ("plateau", "plateau/{arm}_{budget}",          "micro",        "dyt_faithful dyt_alpha0.5 dyt_alpha1 dyt_embedscale dyt_lr3e-3 dyt_warmup50 "
                                                                    "dyt_steps1400 dyt_recipe vanilla vanilla_embedscale",
      "micro: 8k 1m", {"eval_interval": 50, "embed_scale": False}),

@@ -24,6 +24,7 @@ learning_rate = 0.0003
 train_tokens = None
 val_tokens = None
 
-# the arm: DyT with plain multi-head attention, the paper's ablate_gqa: its baseline is already multi-head (config/common/llama.py), so this builds the dyt arm's model
+# the arm: DyT with plain multi-head attention, the paper's ablate_gqa: its baseline is already multi-head
+# (config/common/llama.py), so this builds the dyt arm's model
 norm = "dyt"
 norm_eps = None

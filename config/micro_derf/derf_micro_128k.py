@@ -13,5 +13,7 @@ budget = "128k"
 
 train_tokens = 128_000
 
-# the arm: Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a learnable sqrt(d) scale on the token plus position embeddings
+# the arm: Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its
+# authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a
+# learnable sqrt(d) scale on the token plus position embeddings
 norm = "derf"

@@ -1,0 +1,38 @@
+# Does the regime paper's ViT collapse come from pure bf16? The UCI digits (python prepare_data.py digits) as
+# close to its CIFAR run as a CPU allows: 1x1 patches of the 8x8 digits give 64 + 1 tokens, the paper's
+# sequence length; 6 blocks with 4 heads, as its ViT, at width 64; its optimiser exactly (AdamW at 1e-3,
+# betas 0.9 and 0.999, weight decay 0.05 on every parameter, no warmup, no clipping, 128 images a step, a
+# cosine to 0 stepped once an epoch) and its pure bf16 weights and optimiser state. 50 epochs where the
+# paper ran 100 (the time a CPU has): 562 steps. Crops of the image padded by 1 pixel, no flips (a flipped
+# digit is another). The arms: LayerNorm and DyT at alpha_0 = 2 and 0.5, in pure bf16 and with fp32 master
+# weights, and fp32 with alpha frozen at 2 (docs/vit.md).
+arch = "vit"
+image_size = 8
+channels = 1
+num_classes = 10
+dataset = "digits"
+patch_size = 1
+n_layer = 6
+n_head = 4
+n_embd = 64
+bias = True
+dropout = 0.0
+
+max_iters = 562              # 50 epochs of all 1,438 training images (11.2 steps an epoch)
+batch_size = 128
+gradient_accumulation_steps = 1
+eval_interval = 56           # every five epochs
+augment_pad = 1
+augment_flip = False
+
+learning_rate = 1e-3
+weight_decay = 0.05
+weight_decay_all = True
+beta1 = 0.9
+beta2 = 0.999
+grad_clip = 0.0
+warmup_iters = 0
+lr_decay_iters = 562
+lr_per_epoch = True
+min_lr = 0.0
+param_dtype = "bfloat16"
