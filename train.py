@@ -44,15 +44,18 @@ from settings import help_settings, model_config, resolve_system
 
 def get_lr(cfg, it, steps_per_epoch=None):
     """The learning rate at step it: a linear warmup from 0, a cosine (or linear) decay to min_lr at
-    lr_decay_iters, then min_lr; with lr_per_epoch, the rate of the first step of its epoch (an epoch of
-    steps_per_epoch steps, not a whole number for CIFAR's 50,000 / 128)."""
+    lr_decay_iters, then min_lr. With lr_per_epoch the schedule's clock is the epoch (of steps_per_epoch
+    steps, not a whole number for CIFAR's 50,000 / 128): every step of epoch e gets the rate of e, the
+    decay ending at the epoch lr_decay_iters falls in, as PyTorch's CosineAnnealingLR(T_max=epochs)."""
+    warmup, decay = cfg.warmup_iters, cfg.lr_decay_iters
     if cfg.lr_per_epoch:
-        it = math.floor(it / steps_per_epoch) * steps_per_epoch
-    if it < cfg.warmup_iters:
-        return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
-    if it > cfg.lr_decay_iters:
+        it, warmup, decay = (math.floor(it / steps_per_epoch), round(warmup / steps_per_epoch),
+                             round(decay / steps_per_epoch))
+    if it < warmup:
+        return cfg.learning_rate * (it + 1) / (warmup + 1)
+    if it > decay:
         return cfg.min_lr
-    ratio = (it - cfg.warmup_iters) / max(1, cfg.lr_decay_iters - cfg.warmup_iters)
+    ratio = (it - warmup) / max(1, decay - warmup)
     if cfg.lr_decay == "linear":
         return cfg.learning_rate - ratio * (cfg.learning_rate - cfg.min_lr)
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)

@@ -1,0 +1,87 @@
+"""Pure bf16, as the regime paper's ViT code trains: an update under half a weight's spacing is lost, so DyT's
+alpha and every gain stay where they start; with fp32 master weights they move. And the rest of its recipe:
+a cosine stepped once an epoch, alpha frozen on purpose as the experiment's control."""
+
+import json
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from conftest import digits, read_log, run
+from dyt import DyT
+from settings import DEFAULTS
+from train import get_lr, make_optimizer
+
+# the paper's ViT optimiser: AdamW at 1e-3, betas (0.9, 0.999), weight decay 0.05 on every parameter
+PAPER_VIT = {**DEFAULTS, "learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "weight_decay": 0.05,
+             "weight_decay_all": True}
+
+
+def steps_of_one_sign(param_dtype, steps=2000):
+    """DyT's alpha (2.0) and gains (1.0) after `steps` AdamW steps at lr 1e-3 whose gradient always has one
+    sign, in the given weight dtype."""
+    cfg = SimpleNamespace(**{**PAPER_VIT, "param_dtype": param_dtype})
+    norm = DyT(8, alpha_init=2.0).to(getattr(torch, param_dtype))
+    optimizer = make_optimizer(norm, cfg, fused=False)
+    x = torch.linspace(0.1, 0.3, 8, dtype=norm.alpha.dtype)
+    for _ in range(steps):
+        (-norm(x).sum()).backward()  # always pushes alpha and the gains up
+        optimizer.step()
+        optimizer.zero_grad()
+    return norm.alpha.item(), norm.weight.detach().float()
+
+
+def test_in_pure_bf16_alpha_and_the_gains_never_move_and_with_fp32_weights_they_do():
+    alpha, gains = steps_of_one_sign("bfloat16")
+    assert alpha == 2.0 and torch.all(gains == 1.0)  # 2,000 steps, each under half of bf16's spacing there
+    alpha, gains = steps_of_one_sign("float32")
+    assert alpha > 2.5 and torch.all(gains > 1.5)  # the same steps, accumulated in fp32
+
+
+def test_a_bf16_step_at_the_spacing_of_its_weight_does_move_it():
+    """The freezing is rounding, not a broken optimiser: at lr 1e-2 a step is over half bf16's spacing near 2
+    (2^-6) and alpha moves even in bf16."""
+    cfg = SimpleNamespace(**{**PAPER_VIT, "param_dtype": "bfloat16", "learning_rate": 1e-2})
+    norm = DyT(8, alpha_init=2.0).to(torch.bfloat16)
+    optimizer = make_optimizer(norm, cfg, fused=False)
+    (-norm(torch.ones(8, dtype=torch.bfloat16)).sum()).backward()
+    optimizer.step()
+    assert norm.alpha.item() == 2.0 + 2 ** -6
+
+
+def test_the_per_epoch_cosine_is_the_papers_cosine_annealing_stepped_once_an_epoch():
+    epochs, steps_per_epoch = 10, 1438 / 128  # the digits: an epoch is not a whole number of steps
+    max_iters = math.ceil(epochs * steps_per_epoch)
+    cfg = SimpleNamespace(**{**PAPER_VIT, "warmup_iters": 0, "lr_decay_iters": max_iters, "min_lr": 0.0,
+                             "lr_per_epoch": True})
+    optimizer = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    for it in range(max_iters):
+        epoch = math.floor(it / steps_per_epoch)
+        while scheduler.last_epoch < epoch:
+            optimizer.step()
+            scheduler.step()
+        assert get_lr(cfg, it, steps_per_epoch) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+
+
+@pytest.fixture(scope="module")
+def digits_dir(tmp_path_factory):
+    from prepare_data import main as prepare
+    root = tmp_path_factory.mktemp("images")
+    prepare(["digits", "--input", digits(), "--data_dir", str(root)])
+    return str(root)
+
+
+def test_a_frozen_alpha_stays_at_its_start_while_the_rest_trains(digits_dir, tmp_path):
+    args = ["config/vit_precision/dyt_fp32_frozen.py", f"--data_dir={digits_dir}", "--max_iters=6", "--eval_interval=6",
+            "--n_layer=2"]
+    run("train.py", *args, f"--out_dir={tmp_path / 'frozen'}")
+    last = read_log(tmp_path / "frozen")[-1]
+    assert set(last["alpha"].values()) == {2.0} and all(g != 1.0 for g in last["gain"].values())
+    p = run("train.py", *args, "--norm=layernorm", "--method=vanilla", f"--out_dir={tmp_path / 'ln'}", expect_ok=False)
+    assert p.returncode == 2 and "freeze_alpha=True: norm 'layernorm' has no alpha to freeze" in p.stderr
+    assert not (tmp_path / "ln").exists()
+    summary = json.loads((tmp_path / "frozen" / "summary.json").read_text())
+    assert summary["probe_tokens"] == 50 * 65  # 50 images of 64 patches and a class token, not 50 x 64 pixels
