@@ -201,3 +201,24 @@ def accuracy_curves(cells, path):
         ax.legend(fontsize=7)
     fig.suptitle("ViT: test accuracy (solid) and training accuracy (dotted), gray: chance", fontsize=10)
     save(fig, path, dpi=100)
+
+
+def alpha_and_gains(cells, path):
+    """Per ViT cell, every arm's alpha and norm gain over training (each the mean over the norm sites, every
+    seed a line): in pure bf16 an update under half a weight's spacing is lost, and a flat line shows it."""
+    fig, axes = plt.subplots(len(cells), 2, figsize=(9, 3.2 * len(cells)), squeeze=False)
+    for (ax_alpha, ax_gain), ((scale, budget), arms) in zip(axes, cells.items()):
+        for i, (arm, runs) in enumerate(arms.items()):
+            for r in runs:
+                it = [row["iter"] for row in r["log"]]
+                style = dict(color=plt.cm.tab10(i % 10), lw=1, ls="--" if r["config"]["param_dtype"] == "bfloat16" else "-",
+                             label=arm if r is runs[0] else None)
+                if "alpha" in r["log"][-1]:
+                    ax_alpha.plot(it, [np.mean(list(row["alpha"].values())) for row in r["log"]], **style)
+                ax_gain.plot(it, [np.mean(list(row["gain"].values())) for row in r["log"]], **style)
+        ax_alpha.set(title=f"{scale}, {budget}: α (mean over sites)", xlabel="step", ylabel="α")
+        ax_gain.set(title=f"{scale}, {budget}: norm gain (mean over sites)", xlabel="step", ylabel="gain")
+        for ax in (ax_alpha, ax_gain):
+            ax.legend(fontsize=6)
+    fig.suptitle("alpha and the norm gains over training (dashed: pure bf16 weights)", fontsize=10)
+    save(fig, path, dpi=100)

@@ -8,6 +8,8 @@ every table it writes. Losses are final-step validation losses unless a step not
 import json
 import os
 
+import numpy as np
+
 from stats import accuracy, auc, leave_one_group_out_accuracy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -121,3 +123,19 @@ def seeds_run(arch, method, scale, budget):
     if method.startswith("dyt_alpha") and budget == "1m":
         return seeds["dyt_alpha_sweep_64m_1m"]
     return seeds["default"]
+
+
+def mechanism(points, threshold):
+    """The paper's Llama mechanism figures for [(saturation, val_loss, collapsed)]: Pearson r of saturation and
+    loss (None for fewer than 3 runs), and the 2x2 counts {(collapsed, saturation >= threshold): n}."""
+    sat, loss = [p[0] for p in points], [p[1] for p in points]
+    r = float(np.corrcoef(sat, loss)[0, 1]) if len(points) > 2 and np.std(sat) > 0 and np.std(loss) > 0 else None
+    return r, {(c, high): sum(bool(p[2]) == c and (p[0] >= threshold) == high for p in points)
+               for c in (True, False) for high in (True, False)}
+
+
+def llama_mechanism():
+    """The claim as the paper's own per-seed figures give it: its runs above 7 nats sit on the collapse plateau."""
+    m = PAPER["llama_ablation_mechanism"]
+    return mechanism([(r["saturation"], r["val_loss"], r["val_loss"] > 7) for r in m["runs"]], m["collapse_threshold"])
+

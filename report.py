@@ -248,6 +248,39 @@ def separation_table(runs):
             f"| not collapsed | {count[False, True]} | {count[False, False]} |", ""]
 
 
+LLAMA_ABLATIONS = ("dyt_norope", "dyt_mha", "dyt_gelu")  # the paper's ablate_rope, ablate_gqa, ablate_swiglu
+
+
+def llama_mechanism_section(runs):
+    """The paper's Llama mechanism claim, re-derived as it states it: over its component ablation, saturation
+    >= 0.5 marks every collapsed run, and r(saturation, val loss) = 0.939. Ours from the folder's Llama ablation
+    runs (final saturation; the best validation loss up to step 4000, where the paper's runs stopped), the
+    paper's from its per-seed figures."""
+    ours = [r for r in runs if r["config"].get("arch") == "llama" and r["config"]["method"] in LLAMA_ABLATIONS
+            and r["final_saturation"] is not None]
+    m = paper.PAPER["llama_ablation_mechanism"]
+    threshold = m["collapse_threshold"]
+    rows = [("paper", *paper.llama_mechanism(), len(m["runs"]))]
+    if ours:
+        points = [(r["final_saturation"], min(row["val_loss"] for row in r["log"] if row["iter"] <= paper.REFERENCE_STEP),
+                   r["collapsed"]) for r in ours]
+        rows.append(("this folder", *paper.mechanism(points, threshold), len(points)))
+    md = ["## The paper's Llama mechanism: does saturation mark collapse?", "",
+          f"Over the Llama-DyT component ablation (RoPE, GQA, SwiGLU each removed, {', '.join(LLAMA_ABLATIONS)} here), "
+          f"the paper finds saturation >= {threshold} in every collapsed run and in none of the others, and Pearson r "
+          f"(saturation, val loss) = {m['pearson_r']}. The paper's row is computed from its per-seed figures "
+          "(reference/paper_cells.json: its collapsed runs are those on the 7.44 plateau); ours from this folder's runs "
+          "(collapse by this project's rule, the best validation loss up to step 4000).", "",
+          "| runs | n | Pearson r | collapsed, sat ≥ 0.5 | collapsed, sat < 0.5 | not collapsed, sat ≥ 0.5 "
+          "| not collapsed, sat < 0.5 |", "|---|---|---|---|---|---|---|"]
+    for name, r, count, n in rows:
+        md.append(f"| {name} | {n} | {fmt(r, '.3f')} | {count[True, True]} | {count[True, False]} "
+                  f"| {count[False, True]} | {count[False, False]} |")
+    if not ours:
+        md += ["", "This folder holds no Llama ablation run: `python sweep.py config/llama_dyt_64m_118m_*.py --seeds 1337 42 7`."]
+    return md + [""]
+
+
 def learned_section(cells):
     """Did every run of the regime cells learn more than token frequencies? Per cell and method, the
     final training loss against the budget's unigram training loss."""
@@ -349,11 +382,41 @@ def entropy_section(runs, out=None):
     return md
 
 
+# the epochs after which the paper's alpha-sweep code evaluates (vit_alpha_sweep.py): its table's "best" is the
+# best of these, so ours on CIFAR is too
+PAPER_BEST_EPOCHS = (1, 25, 50, 75, 100)
+
+
+def precision(run):
+    """What a run's weights and arithmetic were: the paper's ViT trains in pure bf16."""
+    c = run["config"]
+    if c.get("param_dtype") == "bfloat16":
+        return "pure bf16"
+    return "fp32 weights, bf16 autocast" if c.get("dtype") == "bfloat16" else "fp32"
+
+
+def best_accuracy(run, paper_epochs):
+    """The best test accuracy over the evaluations: over those nearest the paper's evaluation epochs when it
+    has a "best" to compare with, else over all."""
+    if not paper_epochs:
+        return run["best_accuracy"]
+    per_epoch = run["train_images"] / (run["config"]["batch_size"] * run["config"]["gradient_accumulation_steps"])
+    rows = {id(row): row for e in paper_epochs for row in [min(run["log"], key=lambda r: abs(r["iter"] - e * per_epoch))]}
+    return max(row["val_accuracy"] for row in rows.values())
+
+
+def mean_of_sites(row, key):
+    """The mean over norm sites of a logged per-site value (alpha, gain), or None."""
+    values = list(row.get(key, {}).values())
+    return float(np.mean(values)) if values else None
+
+
 def vit_section(runs, out=None):
     """The ViT study: per dataset and budget, each arm's test accuracy at the final step and the best over
-    the evaluations, against LayerNorm's (Δ in points, p a paired t-test over seeds), the chance level
-    (always the most frequent training class), whether every run learned, the final saturation; the
-    paper's CIFAR figures beside them; accuracy curves in out (if given)."""
+    the evaluations, against its baseline (runs.BASELINE_RULE; Δ in points, p a paired t-test over seeds),
+    its weights' precision, the chance level (always the most frequent training class), whether every run
+    learned, the final saturation, alpha and gain; the paper's CIFAR figures beside them; accuracy curves,
+    and alpha and the gains over training, in out (if given)."""
     study = [r for r in runs if r["config"].get("study") == "vit" and "final_accuracy" in r]
     if not study:
         return []
@@ -366,19 +429,22 @@ def vit_section(runs, out=None):
     md = ["## The ViT: DyT against LayerNorm on images", "",
           "Top-1 test accuracy, %. A run learned when its final test accuracy is at least halfway from chance "
           "to 100%. Paper: the final accuracy of its two seeds (results/vit_results.json) and the best over "
-          "evaluations of its one-seed alpha_0 sweep (its table).", "",
-          "| data | budget | arm | final | Δ vs LayerNorm (p) | best | Δ vs LayerNorm (p) | chance | learned "
-          "| final saturation | paper: final | paper: best |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+          f"evaluations of its one-seed alpha_0 sweep (its table), after epochs {', '.join(map(str, PAPER_BEST_EPOCHS))}: "
+          "our best on CIFAR is over the same epochs, elsewhere over every evaluation. The paper trains in pure bf16; "
+          "the weights column says what each row did. α and gain: the final means over the norm sites.", "",
+          "| data | budget | arm | weights | final | Δ vs baseline (p) | best | Δ vs baseline (p) | chance | learned "
+          "| final saturation | final α | final gain | paper: final | paper: best |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
-    def pct(runs, key):
-        return mean_std([100 * r[key] for r in runs])
+    def pct(values):
+        return mean_std([100 * v for v in values])
 
     def points(van, runs, key):
-        if not van or runs is van:
+        if not van:
             return "—"
-        d = np.mean([r[key] for r in runs]) - np.mean([r[key] for r in van])
-        by_seed = {r["seed"]: r[key] for r in van}
-        pairs = [(by_seed[r["seed"]], r[key]) for r in runs if r["seed"] in by_seed]
+        by_seed = {r["seed"]: key(r) for r in van}
+        d = np.mean([key(r) for r in runs]) - np.mean(list(by_seed.values()))
+        pairs = [(by_seed[r["seed"]], key(r)) for r in runs if r["seed"] in by_seed]
         test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
         return f"{100 * d:+.1f} ({fmt(test and test[1], '.2g')})"
 
@@ -388,20 +454,36 @@ def vit_section(runs, out=None):
             van, why = baselines.get(((scale, budget), arm), (None, None))
             if why:
                 missing.append(f"§ {arm} at {scale} {budget}: {why}.")
+            best_ref = refs["best_accuracy_1seed"].get(scale, {}).get(arm)
+            epochs = PAPER_BEST_EPOCHS if scale in refs["best_accuracy_1seed"] else ()
+
+            def best(r):
+                return best_accuracy(r, epochs)
+
+            def final(r):
+                return r["final_accuracy"]
+
             chance = np.mean([r["chance_accuracy"] for r in group_runs])
             learned = sum(r["final_accuracy"] >= chance + (1 - chance) / 2 for r in group_runs)
             final_ref = refs["final_accuracy"].get(scale, {}).get(arm)
-            best_ref = refs["best_accuracy_1seed"].get(scale, {}).get(arm)
-            md.append(f"| {scale} | {budget} | {arm} | {pct(group_runs, 'final_accuracy')} "
-                      f"| {points(van, group_runs, 'final_accuracy')} | {pct(group_runs, 'best_accuracy')} "
-                      f"| {points(van, group_runs, 'best_accuracy')} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
-                      f"| {mean_std([r['final_saturation'] for r in group_runs])} "
+            alphas = [a for a in (mean_of_sites(r["log"][-1], "alpha") for r in group_runs) if a is not None]
+            gains = [g for g in (mean_of_sites(r["log"][-1], "gain") for r in group_runs) if g is not None]
+            md.append(f"| {scale} | {budget} | {arm} | {', '.join(sorted({precision(r) for r in group_runs}))} "
+                      f"| {pct(map(final, group_runs))} | {points(van, group_runs, final)} | {pct(map(best, group_runs))} "
+                      f"| {points(van, group_runs, best)} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
+                      f"| {mean_std([r['final_saturation'] for r in group_runs])} | {mean_std(alphas) if alphas else '—'} "
+                      f"| {mean_std(gains) if gains else '—'} "
                       f"| {fmt(final_ref and np.mean(list(final_ref.values())), '.1f')} | {fmt(best_ref, '.1f')} |")
     md += [""] + missing if missing else []
     if out is None:
         return md + [""]
     figures.accuracy_curves(cells, os.path.join(out, "vit_accuracy.png"))
-    return md + ["", "![test and training accuracy of every ViT run](vit_accuracy.png)", ""]
+    md += ["", "![test and training accuracy of every ViT run](vit_accuracy.png)", ""]
+    tracked = {key: labels for key, labels in cells.items() if any("gain" in r["log"][-1] for rs in labels.values() for r in rs)}
+    if tracked:
+        figures.alpha_and_gains(tracked, os.path.join(out, "vit_alpha_gain.png"))
+        md += ["![alpha and the norm gains over training](vit_alpha_gain.png)", ""]
+    return md
 
 
 # -----------------------------------------------------------------------------
@@ -428,6 +510,8 @@ def report(out):
                ""] + [f"- {u}" for u in unused] + [""]
     md += learned_section(cells)
     md += separation_table(runs)
+    if any(r["config"].get("arch") == "llama" for r in runs):
+        md += llama_mechanism_section(runs)
     lines, scored = heuristic_section(rows)
     md += [f"## The saturation heuristic: the arm helps iff saturation > {paper.THRESHOLD}", ""] + lines + [""]
     md += ["## Figures", ""]
