@@ -59,7 +59,8 @@ ARMS = {
     "hardtanh": ("HardTanh, the regime paper's control: weight * clip(x, -1, 1)", {"norm": "hardtanh"}),
     "rmsnorm": ("RMSNorm", {"norm": "rmsnorm"}),
     "derf": ("Derf (arXiv 2512.10938), weight * erf(alpha x + s) with alpha_0 = 0.5 and s_0 = 0, the norm as its "
-             "authors define and start it; not their GPT-2 recipe, which also has biases, an alpha_0 per site and a "
+             "authors define it at their default (for vision); not their GPT-2 recipe, which starts alpha at 1.0 at all "
+             "three sites and also has biases and a "
              "learnable sqrt(d) scale on the token plus position embeddings", {"norm": "derf"}),
     "dyt_alpha0.5": ("DyT at alpha_0 = 0.5", {"norm": "dyt", "alpha_init": 0.5}),
     "dyt_alpha1": ("DyT at alpha_0 = 1", {"norm": "dyt", "alpha_init": 1.0}),

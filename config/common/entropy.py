@@ -9,8 +9,10 @@
 # sequences of 128 tokens a step. LN-free models keep their final LayerNorm. A fixed leaky slope is 0.1
 # (train_normfree.sh), learnable ones start at 0.01.
 # Not as theirs: their "global" learnable slope is one per layer in their code (each MLP builds its own
-# parameter); ours is one for the whole model, as the paper's text describes it. Their run's length
-# follows their data (num_token_mult=6); ours is 2,500 steps, 164M tokens, about 1.4 epochs of WikiText-103.
+# parameter); ours is one for the whole model, as the paper's text describes it. Their query and key
+# projection has a bias, ours none; they train in fp16, keep Hugging Face GPT-2's embedding dropout of 0.1
+# (ours none), and run one epoch of their data (num_token_mult=6); ours is 2,500 steps, 164M tokens, about
+# 1.4 epochs of WikiText-103.
 dataset = "wikitext103"
 block_size = 128             # their GPT-2 and Pythia-70M-shaped runs use context 128
 vocab_size = 50304
