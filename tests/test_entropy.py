@@ -60,6 +60,7 @@ def test_probe_reads_the_models_own_attention(arch):
 
 def optimizer_for(model, slope_weight_decay=False, weight_decay_all=False):
     cfg = SimpleNamespace(weight_decay=0.1, slope_weight_decay=slope_weight_decay, weight_decay_all=weight_decay_all,
+                          param_dtype="float32",
                           learning_rate=1e-3, beta1=0.9, beta2=0.95)
     return train.make_optimizer(model, cfg, fused=False)
 
@@ -152,9 +153,9 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
     run("report.py", tmp_path / "runs")
     md = (tmp_path / "runs" / "report.md").read_text()
     assert "## Entropic overload" in md
-    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky (micro, batch_size=8, block_size=32, "
-                                                                   "eval_interval=10, max_iters=20, n_layer=2, "
-                                                                   "val_tokens=4096) |"))
+    # the run's label: its method and the overrides that change it, in the order given
+    row = next(line for line in md.splitlines() if line.startswith("| lnfree_leaky_max_iters=20_eval_interval=10_n_layer=2_"
+                                                                   "block_size=32_batch_size=8_val_tokens=4096 (micro) |"))
     summary = json.loads((out / "summary.json").read_text())
     assert f"| {summary['final_val_loss']:.2f} (1 seed) | {summary['best_val_loss']:.2f} (1 seed) " \
            f"| {summary['unigram_val_loss']:.2f} (1 seed) |" in row
@@ -167,7 +168,8 @@ def test_micro_lnfree_run_logs_entropy_and_slopes_and_report_draws_them(data_dir
 
 
 def test_the_linear_decay_falls_from_the_peak_to_min_lr_in_a_straight_line():
-    cfg = SimpleNamespace(learning_rate=1e-3, warmup_iters=25, lr_decay_iters=525, min_lr=0.0, lr_decay="linear")
+    cfg = SimpleNamespace(learning_rate=1e-3, warmup_iters=25, lr_decay_iters=525, min_lr=0.0, lr_decay="linear",
+                          lr_per_epoch=False)
     assert train.get_lr(cfg, 24) == pytest.approx(1e-3 * 25 / 26)  # warmup, as the cosine's
     assert [train.get_lr(cfg, it) for it in (25, 275, 525, 600)] == pytest.approx([1e-3, 5e-4, 0.0, 0.0])
     cosine = SimpleNamespace(**{**vars(cfg), "lr_decay": "cosine"})
