@@ -88,6 +88,15 @@ def data_dir(tmp_path_factory):
     return str(root)
 
 
+@pytest.fixture(scope="session")
+def digits_dir(tmp_path_factory):
+    """A data_dir holding the UCI digits, prepared as prepare_data.py prepares them."""
+    from prepare_data import main as prepare
+    root = tmp_path_factory.mktemp("images")
+    prepare(["digits", "--input", digits(), "--data_dir", str(root)])
+    return str(root)
+
+
 # A model small enough that a training step takes milliseconds on a CPU.
 TINY = ["--n_layer=2", "--n_head=2", "--n_embd=32", "--block_size=32", "--batch_size=8",
         "--val_tokens=8192", "--log_interval=5", "--warmup_iters=5", "--lr_decay_iters=1000"]

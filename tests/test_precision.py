@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from conftest import digits, read_log, run
+from conftest import read_log, run
 from dyt import DyT
 from settings import DEFAULTS
 from train import get_lr, make_optimizer
@@ -64,14 +64,6 @@ def test_the_per_epoch_cosine_is_the_papers_cosine_annealing_stepped_once_an_epo
             optimizer.step()
             scheduler.step()
         assert get_lr(cfg, it, steps_per_epoch) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
-
-
-@pytest.fixture(scope="module")
-def digits_dir(tmp_path_factory):
-    from prepare_data import main as prepare
-    root = tmp_path_factory.mktemp("images")
-    prepare(["digits", "--input", digits(), "--data_dir", str(root)])
-    return str(root)
 
 
 def test_a_frozen_alpha_stays_at_its_start_while_the_rest_trains(digits_dir, tmp_path):

@@ -126,13 +126,6 @@ def test_a_vit_attends_both_ways_and_its_probes_measure_it():
     assert 0 <= probed["saturation"] <= 1 and len(probed["norm_std"]) == 5 and set(probed["effective_rank"]) == {"h.0", "h.1"}
 
 
-@pytest.fixture(scope="module")
-def digits_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("images")
-    prepare(["digits", "--input", digits(), "--data_dir", str(root)])
-    return str(root)
-
-
 def test_a_vit_learns_the_digits_and_a_killed_run_resumes_bit_exact(digits_dir, tmp_path):
     args = ["config/vit_digits/vanilla_all.py", f"--data_dir={digits_dir}", *TINY_VIT]
     run("train.py", *args, "--max_iters=150", f"--out_dir={tmp_path / 'full'}")

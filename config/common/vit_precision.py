@@ -6,33 +6,18 @@
 # paper ran 100 (the time a CPU has): 562 steps. Crops of the image padded by 1 pixel, no flips (a flipped
 # digit is another). The arms: LayerNorm and DyT at alpha_0 = 2 and 0.5, in pure bf16 and with fp32 master
 # weights, and fp32 with alpha frozen at 2 (docs/vit.md).
-arch = "vit"
+from config.common.vit import *  # the paper's optimiser, schedule and pure bf16
+
 image_size = 8
 channels = 1
 num_classes = 10
 dataset = "digits"
 patch_size = 1
-n_layer = 6
-n_head = 4
 n_embd = 64
-bias = True
-dropout = 0.0
 
 max_iters = 562              # 50 epochs of all 1,438 training images (11.2 steps an epoch)
 batch_size = 128
-gradient_accumulation_steps = 1
 eval_interval = 56           # every five epochs
 augment_pad = 1
 augment_flip = False
-
-learning_rate = 1e-3
-weight_decay = 0.05
-weight_decay_all = True
-beta1 = 0.9
-beta2 = 0.999
-grad_clip = 0.0
-warmup_iters = 0
-lr_decay_iters = 562
-lr_per_epoch = True
-min_lr = 0.0
-param_dtype = "bfloat16"
+lr_decay_iters = 562         # the cosine over the run, stepped once an epoch (lr_per_epoch)
