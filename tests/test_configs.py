@@ -83,3 +83,16 @@ def test_every_row_of_the_grid_makes_configs_whose_label_is_their_arm():
                 cfg = read_settings([os.path.join(REPO, "config", path)])[0]
                 assert (cfg["study"], cfg["method"], cfg["scale"], cfg["budget"]) == (study, arm, scale, budget)
                 assert path in made
+
+
+def test_the_papers_vit_cells_train_as_its_code_does_and_fp32_is_an_intervention():
+    cells = sorted(p for p in configs() if p.startswith("vit_") and "cifar" in p)
+    methods = {read_settings([os.path.join(REPO, "config", p)])[0]["method"] for p in cells}
+    assert {"vanilla", "dyt", "dyt_alpha0.1", "dyt_alpha0.3", "dyt_alpha0.5", "dyt_alpha1"} <= methods  # its sweep
+    for path in cells:
+        cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+        fp32 = cfg["method"].endswith("_fp32")
+        assert cfg["param_dtype"] == ("float32" if fp32 else "bfloat16"), path  # pure bf16 but where the arm says
+        assert cfg["lr_per_epoch"] and cfg["warmup_iters"] == 0 and cfg["min_lr"] == 0.0  # its per-epoch cosine
+        assert (cfg["learning_rate"], cfg["weight_decay"], cfg["weight_decay_all"], cfg["beta2"]) == (1e-3, 0.05, True, 0.999)
+        assert abs(cfg["max_iters"] - 100 * 50_000 / 128) < 1 and cfg["eval_interval"] == 391  # every epoch evaluated
