@@ -29,10 +29,12 @@ import shutil
 import sys
 
 import report
+import studies
 from runs import comparisons, group, load_runs
 from checkpoint import atomic_open
 from cli import ConfigError, run_cli
 from stats import mean_std
+from tables import delta, flags, fmt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLOCK = re.compile(r"(<!-- docs\.py (.+?) -->\n)(.*?)(<!-- /docs\.py -->)", re.S)
@@ -70,9 +72,9 @@ def summary_table(folder, scale):
             continue
         cols = []
         for measure in ("final_val_loss", "best_val_loss"):
-            d, p = report.delta(van, dyt, measure)
-            cols += [mean_std([r[measure] for r in van]), mean_std([r[measure] for r in dyt]) + report.flags(dyt),
-                     f"{d:+.1f} ({report.fmt(p, '#.2g')})"]
+            d, p = delta(van, dyt, measure)
+            cols += [mean_std([r[measure] for r in van]), mean_std([r[measure] for r in dyt]) + flags(dyt),
+                     f"{d:+.1f} ({fmt(p, '#.2g')})"]
         tp = sum(r["T_over_P"] for r in van + dyt) / len(van + dyt)
         lines.append(f"| {budget} | {tp:.2g} | " + " | ".join(cols) + " |")
     return lines
@@ -104,8 +106,8 @@ def diagnostics_table(folder):
             sites = list(r["sites"].values())
             first, last = sites[0], sites[-1]
             blocks = [g for k, g in r["grad_norm"].items() if k != "embedding"]
-            lines.append(f"| {name} | {r['step']} | {r['loss']:.2f} | {first['median']:.3g}, {report.fmt(first['saturation'], '.2f')} "
-                         f"| {last['median']:.3g}, {report.fmt(last['saturation'], '.2f')}, {last['out_std']:.2g} "
+            lines.append(f"| {name} | {r['step']} | {r['loss']:.2f} | {first['median']:.3g}, {fmt(first['saturation'], '.2f')} "
+                         f"| {last['median']:.3g}, {fmt(last['saturation'], '.2f')}, {last['out_std']:.2g} "
                          f"| {sum(blocks) / len(blocks):.1e} |")
     return lines
 
@@ -175,9 +177,9 @@ def block(kind, args, page):
                 "heuristic": lambda runs, cells, rows: report.heuristic_section(rows)[0],
                 "rank": lambda runs, cells, rows: report.rank_section(rows),
                 "collapse": lambda runs, cells, rows: report.separation_table(runs),
-                "plateau": lambda runs, cells, rows: report.plateau_section(runs),
-                "entropy": lambda runs, cells, rows: report.entropy_section(runs),
-                "vit": lambda runs, cells, rows: report.vit_section(runs)}
+                "plateau": lambda runs, cells, rows: studies.plateau_section(runs),
+                "entropy": lambda runs, cells, rows: studies.entropy_section(runs),
+                "vit": lambda runs, cells, rows: studies.vit_section(runs)}
     if kind not in sections:
         raise ConfigError(f"{page}: unknown docs.py block kind {kind!r}: see python docs.py --help")
     return [line for line in sections[kind](*study(*args)) if not line.startswith("## ")]  # report.md's heading

@@ -9,7 +9,7 @@ every arm of a cell (DyT, Derf, HardTanh, a fork's norm, an intervention) is com
 baseline by one rule (runs.BASELINE_RULE): the architecture's usual norm (LayerNorm for GPT-2 and the
 ViT, RMSNorm for Llama) with the arm's settings but the norm's own; every run is in a comparison or in
 a list that says why not. The plateau ablation, the entropic-overload study and the ViT get sections
-of their own.
+of their own (studies.py).
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
 method's best checkpoint the low-data DyT win does not hold. Both are reported, on the paper's
@@ -18,7 +18,6 @@ validation prefix and on the whole validation split, with the paper's figures be
 
 import os
 import sys
-from collections import defaultdict
 
 import numpy as np
 
@@ -26,9 +25,10 @@ import figures
 import paper
 from checkpoint import atomic_open
 from cli import ConfigError, run_cli
-from probes import OVERLOAD_FRACTION, entropy_ceiling, entropy_max
-from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared, pools
-from stats import mean_std, paired_t_test
+from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared
+from stats import mean_std
+from studies import entropy_section, plateau_section, vit_section
+from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, delta, flags, fmt, left_plateau_at
 
 MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
             ("best_val_loss", "Best checkpoint: the author's later caveat"),
@@ -37,39 +37,7 @@ MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
 
 
 # -----------------------------------------------------------------------------
-# Tables
-
-def fmt(x, spec="+.1f", none="—"):
-    return none if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
-
-
-def delta(vanilla, other, measure):
-    """(Δ% of the means, paired t-test p over matching seeds)."""
-    a = np.mean([r[measure] for r in vanilla])
-    b = np.mean([r[measure] for r in other])
-    by_seed = {r["seed"]: r[measure] for r in vanilla}
-    pairs = [(by_seed[r["seed"]], r[measure]) for r in other if r["seed"] in by_seed]
-    test = paired_t_test([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else None
-    return 100 * (b - a) / a, test and float(test[1])
-
-
-def fired(runs):
-    """'stalled 1, unigram 2': the collapse criteria that fired over runs, each with its count."""
-    criteria = [c for r in runs for c in r.get("collapse_criteria", ["stalled"] if r["collapsed"] else [])]
-    return ", ".join(f"{c} {criteria.count(c)}" for c in sorted(set(criteria)))
-
-
-def collapses(runs):
-    """'2/3 (stalled 1, unigram 2)', or '0/3': how many runs collapsed, and by which criterion."""
-    n = sum(bool(r["collapsed"]) for r in runs)
-    return f"{n}/{len(runs)}" + (f" ({fired(runs)})" if n else "")
-
-
-def flags(runs):
-    """' ⚠ 2/3 collapsed (stalled 1, unigram 2)' after a loss, or nothing when no run collapsed."""
-    n = sum(bool(r["collapsed"]) for r in runs)
-    return f" ⚠ {n}/{len(runs)} collapsed ({fired(runs)})" if n else ""
-
+# The regime study's tables
 
 def baseline_cell(base_label, base_runs, measure):
     """The baseline column: its numbers, and its label where it is not the usual norm as it comes."""
@@ -215,22 +183,6 @@ def rank_section(comparisons, out=None):
     return md + ["", "![effective rank per block](effective_rank.png)", ""]
 
 
-# a run "leaves the unigram plateau" at the first evaluation this far below its budget's unigram val
-# loss, and "learned" when its final training loss is at least this far below the unigram train loss
-PLATEAU_DROP = 0.3
-LEARNED_MARGIN = 0.5
-
-
-def setting_order(method):
-    """The plateau table's rows: the paper-faithful baseline, the settings that change it, then LayerNorm."""
-    return method != "dyt_faithful", method.startswith("vanilla"), method
-
-
-def left_plateau_at(run):
-    """The first step whose validation loss is PLATEAU_DROP below the unigram validation loss, or None."""
-    return next((row["iter"] for row in run["log"] if row["val_loss"] <= run["unigram_val_loss"] - PLATEAU_DROP), None)
-
-
 def separation_table(runs):
     """Does saturation >= 0.5 separate the collapsed runs from the others, as the regime paper says of its
     Llama-DyT runs? Counts of runs with a saturation, by collapse (the project's rule) and final saturation."""
@@ -303,187 +255,6 @@ def learned_section(cells):
                   f"| {min(margins):.3f} | {sum(m >= LEARNED_MARGIN for m in margins)}/{len(runs)} "
                   f"| {', '.join('never' if s is None else str(s) for s in leaves)} | {collapses(runs)} |")
     return md + [""]
-
-
-def plateau_section(runs, out=None):
-    """The plateau-escape ablation (study 'plateau'): per setting and budget, where validation leaves
-    the unigram plateau, how far below the unigram loss training ends, and whether it collapsed; its
-    figure in out (if given)."""
-    study = [r for r in runs if r["config"].get("study") == "plateau" and "unigram_val_loss" in r]
-    if not study:
-        return []
-    by_budget = defaultdict(lambda: defaultdict(list))
-    for r in sorted(study, key=lambda r: (r["train_tokens"], setting_order(r["label"]))):
-        by_budget[r["budget"]][r["label"]].append(r)
-    md = ["## Leaving the unigram plateau: one factor at a time", "",
-          "Each setting changes one thing of the paper-faithful micro DyT (alpha_0 = 2, no embedding scale); "
-          "LayerNorm with and without the embedding scale for reference. 'Leaves at' is the first evaluation "
-          f"whose validation loss is {PLATEAU_DROP} nats below the budget's unigram validation loss, one step "
-          f"per seed ('never' if none is); a run learned when its final training loss is {LEARNED_MARGIN} "
-          "below the unigram training loss.", "",
-          "| budget | setting | leaves at step | unigram − final train | learned | final val | best val "
-          "| final α (mean over sites) | collapsed |", "|---|---|---|---|---|---|---|---|---|"]
-    for budget, settings in by_budget.items():
-        for method, group_runs in settings.items():
-            leaves = [left_plateau_at(r) for r in group_runs]
-            margins = [r["unigram_train_loss"] - r["final_train_loss"] for r in group_runs]
-            alphas = [np.mean(list(r["log"][-1]["alpha"].values())) for r in group_runs if "alpha" in r["log"][-1]]
-            md.append(f"| {budget} | {method} | {', '.join('never' if s is None else str(s) for s in leaves)} "
-                      f"| {mean_std(margins)} | {sum(m >= LEARNED_MARGIN for m in margins)}/{len(margins)} "
-                      f"| {mean_std([r['final_val_loss'] for r in group_runs])} "
-                      f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
-                      f"| {mean_std(alphas) if alphas else '—'} | {collapses(group_runs)} |")
-    if out is None:
-        return md + [""]
-    figures.plateau_plot(by_budget, PLATEAU_DROP, os.path.join(out, "plateau.png"))
-    return md + ["", "![leaving the unigram plateau](plateau.png)", ""]
-
-
-def entropy_section(runs, out=None):
-    """Entropic overload: per config the loss (beside the unigram loss, what a model that learned nothing
-    scores) and the overloaded fraction of heads; in out (if given), per
-    run a layer x head heatmap of entropy / ln T, and the learnable slopes over training."""
-    study = [r for r in runs if r["config"].get("study") == "entropy" and "attn_entropy" in r["log"][-1]]
-    if not study:
-        return []
-    md = ["## Entropic overload (Jha & Reagen, arXiv 2410.09637)", "",
-          "Each head's entropy is the Shannon entropy (nats) of its attention rows, averaged over positions "
-          f"and the probe windows. A head is overloaded when its entropy is at least {OVERLOAD_FRACTION} of the "
-          "maximum: the paper's maximum is ln T, uniform attention over the whole context of T positions; "
-          "causal attention cannot reach it (row i spreads over i positions), and its true ceiling, "
-          "(1/T) Σ ln i, is given beside it.", "",
-          f"| config | final val loss | best val loss | unigram val loss | overloaded heads (≥ {OVERLOAD_FRACTION} ln T, the paper's) "
-          f"| overloaded (≥ {OVERLOAD_FRACTION} causal ceiling) | mean entropy, nats | ln T | mean entropy / ln T "
-          "| causal ceiling, nats |", "|---|---|---|---|---|---|---|---|---|---|"]
-
-    def label(r):
-        return f"{r['label']} ({r['config']['scale']})"
-
-    for stem in sorted({label(r) for r in study}):
-        group_runs = [r for r in study if label(r) == stem]
-        T = group_runs[0]["config"]["block_size"]
-        nats = [float(np.mean(r["log"][-1]["attn_entropy"])) for r in group_runs]
-        md.append(f"| {stem} | {mean_std([r['final_val_loss'] for r in group_runs])} "
-                  f"| {mean_std([r['best_val_loss'] for r in group_runs])} "
-                  f"| {mean_std([r.get('unigram_val_loss') for r in group_runs])} "
-                  f"| {mean_std([r['log'][-1]['entropy_overload'] for r in group_runs])} "
-                  f"| {mean_std([r['log'][-1].get('entropy_overload_causal') for r in group_runs])} | {mean_std(nats)} "
-                  f"| {entropy_max(T):.3f} | {mean_std([n / entropy_max(T) for n in nats])} | {entropy_ceiling(T):.3f} |")
-    md.append("")
-    if out is None:
-        return md
-    for r in study:
-        figures.entropy_heatmap(r, os.path.join(out, f"entropy_{r['name']}.png"))
-        md += [f"![attention entropy](entropy_{r['name']}.png)", ""]
-    leaky = [r for r in study if "leaky_slope" in r["log"][-1]]
-    if leaky:
-        figures.slopes_plot(leaky, os.path.join(out, "leaky_slopes.png"))
-        md += ["![learnable leaky-ReLU slopes](leaky_slopes.png)", ""]
-    return md
-
-
-# the epochs after which the paper's alpha-sweep code evaluates (vit_alpha_sweep.py): its table's "best" is the
-# best of these, so ours on CIFAR is too
-PAPER_BEST_EPOCHS = (1, 25, 50, 75, 100)
-
-
-def precision(run):
-    """What a run's weights and arithmetic were: the paper's ViT trains in pure bf16."""
-    c = run["config"]
-    if c.get("param_dtype") == "bfloat16":
-        return "pure bf16"
-    return "fp32 weights, bf16 autocast" if c.get("dtype") == "bfloat16" else "fp32"
-
-
-def best_accuracy(run, paper_epochs):
-    """The best test accuracy over the evaluations: over those nearest the paper's evaluation epochs when it
-    has a "best" to compare with, else over all."""
-    if not paper_epochs:
-        return run["best_accuracy"]
-    per_epoch = run["train_images"] / (run["config"]["batch_size"] * run["config"]["gradient_accumulation_steps"])
-    rows = {id(row): row for e in paper_epochs for row in [min(run["log"], key=lambda r: abs(r["iter"] - e * per_epoch))]}
-    return max(row["val_accuracy"] for row in rows.values())
-
-
-def mean_of_sites(row, key):
-    """The mean over norm sites of a logged per-site value (alpha, gain), or None."""
-    values = list(row.get(key, {}).values())
-    return float(np.mean(values)) if values else None
-
-
-def vit_section(runs, out=None):
-    """The ViT study: per dataset and budget, each arm's test accuracy at the final step and the best over
-    the evaluations, against its baseline (runs.BASELINE_RULE; Δ in points, p a paired t-test over seeds),
-    its weights' precision, the chance level (always the most frequent training class), whether every run
-    learned, the final saturation, alpha and gain; the paper's CIFAR figures beside them; accuracy curves,
-    and alpha and the gains over training, in out (if given)."""
-    study = [r for r in runs if r["config"].get("study") == "vit" and "final_accuracy" in r]
-    if not study:
-        return []
-    by_cell = defaultdict(list)
-    for r in sorted(study, key=lambda r: (r["scale"], r["train_tokens"], r["label"] != BASELINE, r["label"])):
-        by_cell[(r["scale"], r["budget"] or "all")].append(r)
-    cells = {key: pools(cell_runs) for key, cell_runs in by_cell.items()}
-    baselines = {(key, arm): (van, why) for key, rows in comparisons(cells, study).items() for arm, _, _, van, why in rows}
-    refs = paper.PAPER["vit"]
-    md = ["## The ViT: DyT against LayerNorm on images", "",
-          "Top-1 test accuracy, %. A run learned when its final test accuracy is at least halfway from chance "
-          "to 100%. Paper: the final accuracy of its two seeds (results/vit_results.json) and the best over "
-          f"evaluations of its one-seed alpha_0 sweep (its table), after epochs {', '.join(map(str, PAPER_BEST_EPOCHS))}: "
-          "our best on CIFAR is over the same epochs, elsewhere over every evaluation. The paper trains in pure bf16; "
-          "the weights column says what each row did. α and gain: the final means over the norm sites.", "",
-          "| data | budget | arm | weights | final | Δ vs baseline (p) | best | Δ vs baseline (p) | chance | learned "
-          "| final saturation | final α | final gain | paper: final | paper: best |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-
-    def pct(values):
-        return mean_std([100 * v for v in values])
-
-    def points(van, runs, key):
-        if not van:
-            return "—"
-        by_seed = {r["seed"]: key(r) for r in van}
-        d = np.mean([key(r) for r in runs]) - np.mean(list(by_seed.values()))
-        pairs = [(by_seed[r["seed"]], key(r)) for r in runs if r["seed"] in by_seed]
-        test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
-        return f"{100 * d:+.1f} ({fmt(test and test[1], '.2g')})"
-
-    missing = []
-    for (scale, budget), labels in cells.items():
-        for arm, group_runs in labels.items():
-            van, why = baselines.get(((scale, budget), arm), (None, None))
-            if why:
-                missing.append(f"§ {arm} at {scale} {budget}: {why}.")
-            best_ref = refs["best_accuracy_1seed"].get(scale, {}).get(arm)
-            epochs = PAPER_BEST_EPOCHS if scale in refs["best_accuracy_1seed"] else ()
-
-            def best(r):
-                return best_accuracy(r, epochs)
-
-            def final(r):
-                return r["final_accuracy"]
-
-            chance = np.mean([r["chance_accuracy"] for r in group_runs])
-            learned = sum(r["final_accuracy"] >= chance + (1 - chance) / 2 for r in group_runs)
-            final_ref = refs["final_accuracy"].get(scale, {}).get(arm)
-            alphas = [a for a in (mean_of_sites(r["log"][-1], "alpha") for r in group_runs) if a is not None]
-            gains = [g for g in (mean_of_sites(r["log"][-1], "gain") for r in group_runs) if g is not None]
-            md.append(f"| {scale} | {budget} | {arm} | {', '.join(sorted({precision(r) for r in group_runs}))} "
-                      f"| {pct(map(final, group_runs))} | {points(van, group_runs, final)} | {pct(map(best, group_runs))} "
-                      f"| {points(van, group_runs, best)} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
-                      f"| {mean_std([r['final_saturation'] for r in group_runs])} | {mean_std(alphas) if alphas else '—'} "
-                      f"| {mean_std(gains) if gains else '—'} "
-                      f"| {fmt(final_ref and np.mean(list(final_ref.values())), '.1f')} | {fmt(best_ref, '.1f')} |")
-    md += [""] + missing if missing else []
-    if out is None:
-        return md + [""]
-    figures.accuracy_curves(cells, os.path.join(out, "vit_accuracy.png"))
-    md += ["", "![test and training accuracy of every ViT run](vit_accuracy.png)", ""]
-    tracked = {key: labels for key, labels in cells.items() if any("gain" in r["log"][-1] for rs in labels.values() for r in rs)}
-    if tracked:
-        figures.alpha_and_gains(tracked, os.path.join(out, "vit_alpha_gain.png"))
-        md += ["![alpha and the norm gains over training](vit_alpha_gain.png)", ""]
-    return md
 
 
 # -----------------------------------------------------------------------------
