@@ -111,7 +111,9 @@ class TrainWindows:
         """x, y (count, block_size) int64 tensors for sequences first .. first + count - 1."""
         rows = np.stack([self.tokens[s: s + self.T + 1] for s in self.starts(first, count)]).astype(np.int64)
         rows = torch.from_numpy(rows)
-        return rows[:, :-1], rows[:, 1:]
+        # contiguous copies: a view's pin_memory() copies through an unpinned temporary, and the host would
+        # then wait for each copy to a GPU
+        return rows[:, :-1].contiguous(), rows[:, 1:].contiguous()
 
 
 def eval_windows(tokens, block_size):

@@ -121,6 +121,7 @@ def test_train_windows_visit_every_window_once_per_epoch_and_are_deterministic()
     assert not np.array_equal(TrainWindows(tokens, 32, seed=2).starts(0, 30), w.starts(0, 30))
     x, y = w.batch(5, 4)
     assert x.shape == (4, 32) and (y[:, :-1] == x[:, 1:]).all() and (y == x + 1).all()
+    assert x.is_contiguous() and y.is_contiguous()  # pinned and copied to a GPU without a temporary
 
 
 @pytest.mark.parametrize("length", [33, 64, 65, 100, 129])
