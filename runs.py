@@ -26,7 +26,7 @@ import paper
 from checkpoint import read_log
 from config.grid import ARMS
 from dyt import NORMS
-from settings import BASELINE_NORM, NORM_KEYS, format_value, identity, norm_label
+from settings import BASELINE_NORM, DEFAULTS, NORM_KEYS, format_value, identity, norm_label
 
 BASELINE = "vanilla"  # the label of the architecture's usual norm as it comes, every arm's reference
 BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual norm (LayerNorm for GPT-2 and the ViT, "
@@ -97,8 +97,8 @@ def plain(config):
 
 
 def own_settings(norm):
-    """A norm's own values of the norm settings a config may leave unset: its alpha_0, and None for the rest."""
-    return {"alpha_init": getattr(NORMS.get(norm), "alpha_default", None)}
+    """A norm's own values of its settings: its alpha_0, and the defaults of the rest."""
+    return {**{k: DEFAULTS[k] for k in NORM_KEYS[1:]}, "alpha_init": getattr(NORMS.get(norm), "alpha_default", None)}
 
 
 def label(config, changes):
@@ -107,8 +107,7 @@ def label(config, changes):
     shown = []
     if plain(config):
         defaults = own_settings(config["norm"])
-        shown = [(k, config[k]) for k in NORM_KEYS[1:] if k in config and k not in ("norm_eps",)
-                 and config[k] != defaults.get(k)]
+        shown = [(k, config[k]) for k in NORM_KEYS[1:] if k in config and k != "norm_eps" and config[k] != defaults[k]]
     shown += [(k, v) for k, v, *_ in changes if k != "norm" and k not in dict(shown)]
     return config["method"] + "".join(f"_{k}={format_value(v)}" for k, v in shown)
 
@@ -150,7 +149,7 @@ def baseline_command(run):
             return f"python sweep.py {files} --seeds SEEDS --out FOLDER"
         return f"python sweep.py (this cell's {BASELINE} config) --seeds SEEDS --out FOLDER"
     args = [f"--norm={BASELINE_NORM.get(c.get('arch', 'gpt'))}", f"--method={BASELINE}"]
-    args += [f"--{k}=None" for k in NORM_KEYS[1:] if c.get(k) is not None]
+    args += [f"--{k}={DEFAULTS[k]}" for k in NORM_KEYS[1:] if c.get(k, DEFAULTS[k]) != DEFAULTS[k]]
     args += [f"--{k}={v}" for k, v, *_ in run.get("changes", []) if k not in NORM_KEYS]
     return f"python sweep.py {files} {' '.join(args)} --seeds SEEDS --out FOLDER"
 
