@@ -168,7 +168,7 @@ def test_a_run_folder_is_named_by_the_overrides_that_change_the_run_and_holds_th
     p = sweep(config, "--out", out, f"--data_dir={data_dir}", "--alpha_init=1", "--dry_run")
     assert p.stdout.splitlines()[1].split()[:2] == ["new", "c_alpha_init=1.0_s1337"]
     summary = json.loads((out / "c_norm=derf_s1337" / "summary.json").read_text())
-    assert summary["config"]["method"] == "derf" and summary["changes"] == [["norm", "derf"]]
+    assert summary["config"]["method"] == "derf" and summary["changes"] == [["norm", "derf", "dyt"]]  # the override and the config's value
     # a folder of another run (its config was edited since) is left alone and counted as failed
     write_config(tmp_path / "c.py", max_iters=6, eval_interval=3, norm="dyt", alpha_init=1.5)
     before = (out / "c_s1337" / "log.jsonl").read_bytes()
