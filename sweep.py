@@ -218,7 +218,7 @@ class Sweep:
                 proc.wait()
             raise
         if self.failed:
-            print(f"{len(self.failed)} of {self.total} runs failed: {', '.join(self.failed)}")
+            print(f"{len(self.failed)} of {self.total} runs failed: {', '.join(sorted(self.failed))}")  # not as they ended
         return min(len(self.failed), 255)
 
 
