@@ -59,7 +59,7 @@ def study(folder, scale=None):
     arm of them with its baseline (runs.comparisons)."""
     runs = [r for r in load_runs(located(folder))[0] if scale is None or r["config"].get("scale") == scale]
     cells = group(runs)[0]
-    return runs, cells, comparisons(cells, runs)
+    return runs, cells, comparisons(cells)
 
 
 def summary_table(folder, scale):

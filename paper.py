@@ -138,4 +138,3 @@ def llama_mechanism():
     """The claim as the paper's own per-seed figures give it: its runs above 7 nats sit on the collapse plateau."""
     m = PAPER["llama_ablation_mechanism"]
     return mechanism([(r["saturation"], r["val_loss"], r["val_loss"] > 7) for r in m["runs"]], m["collapse_threshold"])
-

@@ -265,7 +265,7 @@ def report(out):
         why = "".join(f"; {name}: {reason}" for name, reason in left_out)
         raise ConfigError(f"no finished run (summary.json) under {out}: run sweep.py first{why}")
     cells, scales, budgets = group(runs)
-    rows = comparisons(cells, runs)
+    rows = comparisons(cells)
     md = ["# Report", "", f"{len(runs)} finished runs in `{out}`. {BASELINE_RULE} Its label is in brackets "
           "beside the baseline's numbers where it is not the usual norm as it comes; § marks an arm whose baseline "
           "this folder lacks, with the command that trains it. Validation loss in nats per token; Δ% = "

@@ -193,15 +193,12 @@ def group(runs):
     return cells, scales, budgets
 
 
-def comparisons(cells, runs):
+def comparisons(cells):
     """Every arm of every cell with its baseline: {cell: [(label, runs, baseline label, baseline runs, why)]}.
     The baseline label and runs are None where the folder holds none, and why then says what trains them;
-    a pool of the usual norm as it comes is no arm. Baselines are looked up among all runs (a one-factor
-    ablation's plain baseline may sit in another cell)."""
-    pooled = {}
-    for methods in cells.values():
-        for lab, group_runs in methods.items():
-            pooled[id(group_runs[0])] = (lab, group_runs)
+    a pool of the usual norm as it comes is no arm. Baselines are looked up among the pools of every cell (a
+    one-factor ablation's plain baseline may sit in another cell)."""
+    every_pool = [(lab, group_runs) for methods in cells.values() for lab, group_runs in methods.items()]
     out = {}
     for key, methods in cells.items():
         rows = []
@@ -211,7 +208,7 @@ def comparisons(cells, runs):
                 if why:  # else it is a baseline
                     rows.append((lab, group_runs, None, None, why))
                 continue
-            found = [pooled[id(r)] for r in runs if id(r) in pooled and matches(r, wanted)]
+            found = [(base, base_runs) for base, base_runs in every_pool if matches(base_runs[0], wanted)]
             if found:
                 base_label, base_runs = min(found, key=lambda f: (len(f[0]), f[0]))
                 rows.append((lab, group_runs, base_label, base_runs, None))

@@ -141,7 +141,7 @@ def vit_section(runs, out=None):
     for r in sorted(study, key=lambda r: (r["scale"], r["train_tokens"], r["label"] != BASELINE, r["label"])):
         by_cell[(r["scale"], r["budget"] or "all")].append(r)
     cells = {key: pools(cell_runs) for key, cell_runs in by_cell.items()}
-    baselines = {(key, arm): (van, why) for key, rows in comparisons(cells, study).items() for arm, _, _, van, why in rows}
+    baselines = {(key, arm): (van, why) for key, rows in comparisons(cells).items() for arm, _, _, van, why in rows}
     refs = paper.PAPER["vit"]
     md = ["## The ViT: DyT against LayerNorm on images", "",
           "Top-1 test accuracy, %. A run learned when its final test accuracy is at least halfway from chance "

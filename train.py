@@ -314,7 +314,7 @@ def optimisation_step(run, model, it, before_update=None):
 
 def set_lr(run, it):
     """The schedule's learning rate at step it, given to the optimiser; returns it."""
-    lr = get_lr(run.cfg, it, run.train_size / run.tokens_per_example / run.global_batch)
+    lr = get_lr(run.cfg, it, run.steps_per_epoch)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     return lr
@@ -358,6 +358,7 @@ def prepare(cfg):
         raise ConfigError(f"arch={cfg.arch!r} cannot read {cfg.dataset!r}, a dataset of "
                           f"{'images' if run.classifier else 'text'}: a ViT reads images, a GPT or Llama text")
     run.train_size, run.val_size = (read_images if run.classifier else read_text)(run)  # in tokens
+    run.steps_per_epoch = run.train_size / run.tokens_per_example / run.global_batch  # lr_per_epoch's clock
     return run
 
 
@@ -368,9 +369,10 @@ def build(run):
     run.model_cfg = model_config(cfg)
     torch.manual_seed(cfg.seed)
     run.raw_model = build_model(run.model_cfg).to(cfg.device, dtype=run.param_dtype)  # bf16: no fp32 master weights
-    for m in run.raw_model.modules():  # a control: the squash's scale held where it starts
-        if cfg.freeze_alpha and isinstance(m, SquashingNorm) and m.alpha is not None:
-            m.alpha.requires_grad_(False)
+    if cfg.freeze_alpha:  # a control: the squash's scale held where it starts
+        for m in run.raw_model.modules():
+            if isinstance(m, SquashingNorm) and m.alpha is not None:
+                m.alpha.requires_grad_(False)
     torch.manual_seed(cfg.seed + run.rank)  # dropout differs per process; the data does not depend on it
     cfg.fsdp = cfg.fsdp and run.world > 1  # one process has nothing to shard
     if cfg.fsdp:

@@ -37,7 +37,7 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
     blocks = {m.group(2).split()[0]: m.group(3) for m in BLOCK.finditer(text)}
     runs, _ = load_runs(str(study))
     cells = group(runs)[0]
-    assert blocks["arms"] == "\n".join(report.arms_table(comparisons(cells, runs), "best_val_loss")) + "\n"  # report.md's
+    assert blocks["arms"] == "\n".join(report.arms_table(comparisons(cells), "best_val_loss")) + "\n"  # report.md's
     summary = blocks["summary"].splitlines()
     assert summary[0].startswith("| budget | T/P | LayerNorm, final | DyT, final |") and len(summary) == 4
     assert summary[2].startswith("| 8k | 0.0098 | 3.640 ± 0.020 | 3.050 ± 0.025 | -16.2 (")

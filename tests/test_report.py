@@ -282,7 +282,7 @@ def test_a_runs_label_and_baseline_do_not_depend_on_the_other_runs_of_its_folder
     def baselines(out):
         runs = load_runs(str(out))[0]
         cells = group(runs)[0]
-        return {(r["name"], r["label"]) for r in runs}, {arm: base for rows in comparisons(cells, runs).values()
+        return {(r["name"], r["label"]) for r in runs}, {arm: base for rows in comparisons(cells).values()
                                                          for arm, _, base, _, _ in rows}
 
     labels_with, bases_with = baselines(with_it)
@@ -370,7 +370,7 @@ def test_the_phase_diagram_says_how_many_of_a_cells_runs_collapsed(tmp_path):
         make_run(tmp_path, ("dyt", "64m", "8k"), s, 5.0, saturation=0.5)
     runs = load_runs(str(tmp_path))[0]
     cells, scales, budgets = group(runs)
-    grid, flags = delta_grid(comparisons(cells, runs), scales, budgets, "gpt", "dyt", "final_val_loss")
+    grid, flags = delta_grid(comparisons(cells), scales, budgets, "gpt", "dyt", "final_val_loss")
     one_m, eight_k = budgets.index("1m"), budgets.index("8k")
     assert grid[0, one_m] == pytest.approx(-200 / 9) and flags[0, one_m] == "1/6"
     assert grid[0, eight_k] == pytest.approx(25.0) and flags[0, eight_k] == ""
