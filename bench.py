@@ -26,24 +26,25 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
-from types import SimpleNamespace
+from dataclasses import dataclass, replace
 
 import torch
 
+import machine
 import train
-from checkpoint import atomic_save
-from cli import ConfigError, comments, run_cli
+from atomic import atomic_save
+from cli import ConfigError, run_cli
 from configurator import configure, read_settings
 from dyt import make_norm
 from memory import gpu_peak, vocab_size
-from model import build_model
+from model import Transformer, model_config, setting
 from probes import learned_scalars, probe_attention, probe_norms_and_rank
-from settings import help_settings, model_config, resolve_system
+from settings import Config
 
-BENCH_DEFAULTS = {
-    "sections": "step,norms,eval,loop",  # the sections to run, comma-separated (jobs too, on request)
-    "steps": 20,                         # timed steps per measurement (after 3 untimed ones)
-}
+@dataclass(frozen=True)
+class Bench:
+    sections: str = setting("step,norms,eval,loop", "the sections to run, comma-separated (jobs too, on request)")
+    steps: int = setting(20, "timed steps per measurement (after 3 untimed ones)", least=1)
 
 
 def sync(device):
@@ -75,17 +76,17 @@ def device_peak(device):
 
 def setup(cfg):
     """Model, optimiser, a fixed random batch and the autocast context for the config."""
-    cfg.vocab_size = vocab_size(vars(cfg))
+    vocab = vocab_size(vars(cfg))
     torch.manual_seed(0)
-    model = build_model(model_config(cfg)).to(cfg.device)
+    model = Transformer(model_config(cfg, vocab_size=vocab)).to(cfg.device)
     optimizer = train.make_optimizer(model, cfg, fused=cfg.device.startswith("cuda"))
-    x, y = torch.randint(0, cfg.vocab_size, (2, cfg.batch_size, cfg.block_size), device=cfg.device)
+    x, y = torch.randint(0, vocab, (2, cfg.batch_size, cfg.block_size), device=cfg.device)
     autocast = torch.autocast("cuda" if cfg.device.startswith("cuda") else "cpu", dtype=torch.bfloat16) \
         if cfg.dtype == "bfloat16" else nullcontext()
     return model, optimizer, x, y, autocast
 
 
-def step_time(cfg, compiled):
+def step_time(cfg, bench, compiled):
     """Seconds per bare training step (forward, backward, clip, AdamW), and the model, batch and autocast it used."""
     model, optimizer, x, y, autocast = setup(cfg)
     forward = torch.compile(model) if compiled else model
@@ -98,15 +99,15 @@ def step_time(cfg, compiled):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    return timed(step, cfg.device, cfg.steps), model, x, autocast
+    return timed(step, cfg.device, bench.steps), model, x, autocast
 
 
-def section_step(cfg):
+def section_step(cfg, bench):
     tokens = cfg.batch_size * cfg.block_size
     print(f"## step: {cfg.arch} {cfg.norm}, batch {cfg.batch_size} x {cfg.block_size}, {cfg.dtype} on {cfg.device}")
     base = None
     for compiled in (False, True):
-        t, model, _, _ = step_time(cfg, compiled)
+        t, model, _, _ = step_time(cfg, bench, compiled)
         base = base or t
         flops = (6 * model.num_params() + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size) * tokens
         peak = device_peak(cfg.device) if cfg.dtype == "bfloat16" else None
@@ -115,7 +116,7 @@ def section_step(cfg):
               f"x{base / t:.2f} vs eager  {mfu}  peak {peak_memory(cfg.device)}")
 
 
-def section_norms(cfg):
+def section_norms(cfg, bench):
     print(f"## norms: forward + backward, ms, ratio to LayerNorm in the same mode ({cfg.device}, float32)")
     variants = [("layernorm", {}), ("rmsnorm", {}), ("hardtanh", {}), ("dyt", {}),
                 ("dyt", {"frozen": "alpha"}), ("dyt", {"frozen": "weight"})]
@@ -135,19 +136,18 @@ def section_norms(cfg):
             print(f"  (8192, {width}) {'compiled' if compiled else 'eager':8s} " + " | ".join(cells))
 
 
-def section_eval(cfg):
+def section_eval(cfg, bench):
     """train.py's evaluations, part by part, as shares of a run of the config's max_iters steps: every
     evaluation computes the prefix and training-sample losses, the probes and a checkpoint; the whole
     split is computed at the last step, and once more (on best.pt) when the best checkpoint is earlier."""
-    t_step, *_ = step_time(cfg, compiled=bool(cfg.compile))
-    run = train.prepare(SimpleNamespace(**vars(cfg)))  # train.py's own evaluation sets and model
-    train.build(run)
-    model, ev = run.raw_model, run.evals
+    t_step, *_ = step_time(cfg, bench, compiled=cfg.compile)
+    run, _ = train.prepare(cfg, check_folder=False)  # train.py's own evaluation sets and model
+    model, ev, autocast = run.model, run.data, run.machine.autocast()
 
     def probes():
-        probe_norms_and_rank(model, ev.probe_x, run.autocast, cfg.batch_size)
+        probe_norms_and_rank(model, ev.probe_x, autocast, cfg.batch_size)
         learned_scalars(model)
-        probe_attention(model, ev.attn_x, run.autocast)
+        probe_attention(model, run.machine.to_device(ev.attn_x), autocast)
 
     def checkpoint():
         with tempfile.TemporaryDirectory() as folder:
@@ -173,53 +173,49 @@ def section_eval(cfg):
           f"step), the probes {per_run['probes'] / whole:.2%}")
 
 
-def section_loop(cfg):
-    t_bare, *_ = step_time(cfg, compiled=bool(cfg.compile))
+def section_loop(cfg, bench):
+    t_bare, *_ = step_time(cfg, bench, compiled=cfg.compile)
     bare = cfg.batch_size * cfg.block_size / t_bare
     with tempfile.TemporaryDirectory() as out:
-        run = SimpleNamespace(**{**vars(cfg), "out_dir": out, "max_iters": cfg.steps, "eval_interval": cfg.steps,
-                                 "init_from": "scratch", "overwrite": True})
-        train.train(run)
+        train.train(replace(cfg, out_dir=out, max_iters=bench.steps, eval_interval=bench.steps, init_from="scratch",
+                            overwrite=True))
         with open(os.path.join(out, "summary.json")) as f:
             tps = json.load(f)["tokens_per_sec"]
     print(f"## loop: train.py {tps:,.0f} tokens/s, bare step loop {bare:,.0f} tokens/s: "
           f"train.py runs at {tps / bare:.1%} of the bare loop (target >= 90%)")
 
 
-def section_jobs(cfg):
+def section_jobs(cfg, bench, files):
     """The config's grid of 4 seeds, shortened to 5 x steps, through sweep.py with --jobs 1 and --jobs 2."""
     seconds = {}
     with tempfile.TemporaryDirectory() as out:
         for jobs in (1, 2):
             t = time.perf_counter()
             subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweep.py"),
-                            *cfg.config_files, "--seeds", "1", "2", "3", "4", "--jobs", str(jobs), "--out",
-                            os.path.join(out, str(jobs)), f"--max_iters={5 * cfg.steps}", f"--data_dir={cfg.data_dir}"],
+                            *files, "--seeds", "1", "2", "3", "4", "--jobs", str(jobs), "--out",
+                            os.path.join(out, str(jobs)), f"--max_iters={5 * bench.steps}", f"--data_dir={cfg.data_dir}"],
                            check=True, capture_output=True)
             seconds[jobs] = time.perf_counter() - t
-    print(f"## jobs: {4 * len(cfg.config_files)} runs of {5 * cfg.steps} steps: --jobs 1 {seconds[1]:.0f} s, --jobs 2 "
+    print(f"## jobs: {4 * len(files)} runs of {5 * bench.steps} steps: --jobs 1 {seconds[1]:.0f} s, --jobs 2 "
           f"{seconds[2]:.0f} s: x{seconds[1] / seconds[2]:.2f} runs per hour (target >= 1.2 on 2 cores)")
 
 
 def main(argv):
-    own = [a for a in argv if a.partition("=")[0][2:] in BENCH_DEFAULTS]
-    cfg = SimpleNamespace(**read_settings([a for a in argv if a not in own])[0], **configure(BENCH_DEFAULTS, own))
-    cfg.config_files = [a for a in argv if a.endswith(".py")]  # the jobs section sweeps them
-    if cfg.steps < 1:
-        raise ConfigError(f"steps={cfg.steps}: time at least one step")
-    resolve_system(cfg)
+    own = [a for a in argv if a.partition("=")[0][2:] in Bench.__dataclass_fields__]
+    bench = Bench(**configure(Bench, own))
+    cfg = read_settings([a for a in argv if a not in own])[0]
+    cfg = replace(cfg, **machine.system_settings(cfg))
+    files = [a for a in argv if a.endswith(".py")]  # the jobs section sweeps them
     if cfg.gradient_accumulation_steps != 1:
         print("(the step section times one micro-batch; train.py accumulates "
               f"{cfg.gradient_accumulation_steps} of them per step)")
     sections = {"step": section_step, "norms": section_norms, "eval": section_eval, "loop": section_loop,
-                "jobs": section_jobs}
-    for name in cfg.sections.split(","):
+                "jobs": lambda cfg, bench: section_jobs(cfg, bench, files)}
+    for name in bench.sections.split(","):
         if name not in sections:
             raise ConfigError(f"unknown section {name!r}: choose from {', '.join(sections)}")
-        sections[name](cfg)
+        sections[name](cfg, bench)
 
 
 if __name__ == "__main__":
-    notes = comments(__file__)
-    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__,
-            settings=[(k, v, notes[k]) for k, v in BENCH_DEFAULTS.items()] + help_settings())
+    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Bench, Config))

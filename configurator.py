@@ -2,15 +2,12 @@
 nanoGPT's configurator, as a function that refuses what it does not understand; and a run's settings.
 
     python train.py config/dyt_64m_1m.py --batch_size=32 --compile=False
-    python configurator.py config/dyt_64m_1m.py      # everything the config sets, where from, and what the run resolves
+    python configurator.py config/dyt_64m_1m.py      # what the config sets, where from, and what the run resolves
 
-Each argument is either a config file (plain Python assignments, run in order) or --key=value.
-Every key must already exist among the defaults (settings.py); its value must have the default's
-type (an int may stand for a float; a default of None takes any plain value). A mistake raises
-ConfigError naming the key and the closest valid ones.
-
-A run's label (method) and folder (out_dir) follow from its settings when a config leaves them to
-None: see read_settings.
+Each argument is a config file (plain Python assignments, run in order) or --key=value. Every key must
+be a declared setting (settings.py, model.py) and its value of the declared type (an int may stand for a
+float) within the declared bounds; a mistake is a ConfigError naming the key and the closest valid ones.
+read_settings then fills in what a config leaves to follow from the rest: the method, alpha_0, out_dir.
 """
 
 import ast
@@ -18,49 +15,31 @@ import difflib
 import os
 import sys
 import traceback
+from dataclasses import fields
+from typing import get_args
 
-from cli import ConfigError, run_cli
-from settings import (DEFAULTS, FLOATS, LABEL_KEYS, RUN_KEYS, claimed_norm, default_out_dir, help_settings,
-                      model_config, norm_label)
+from cli import COMMAND_LINE, ConfigError, run_cli
+from settings import DEFAULTS, LABEL_KEYS, RUN_KEYS, Config
 
-PLAIN_TYPES = (bool, int, float, str, type(None))
-CLI = "the command line"
-
-
-def _a(word):
-    return "an" if word[0] in "aeiou" else "a"
-
-
-def _suggest(key, known):
-    close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
-def _check(key, value, defaults, source):
-    if key not in defaults:
-        raise ConfigError(f"unknown config key {key!r} in {source}{_suggest(key, list(defaults))}")
-    default = defaults[key]
-    if default is None and key in FLOATS and type(value) is int:
-        return float(value)
-    if default is None or value is None:
-        if not isinstance(value, PLAIN_TYPES):
-            raise ConfigError(f"{key} in {source} must be a bool, int, float or string, not {type(value).__name__}")
-        return value
-    if isinstance(default, float) and type(value) is int:
-        return float(value)
-    if type(value) is not type(default):
-        want, got = type(default).__name__, type(value).__name__
-        raise ConfigError(f"{key}={value!r} in {source} should be {_a(want)} {want} like the default {default!r}, "
-                          f"not {_a(got)} {got}")
+def check(key, value, declared, source):
+    """value as the setting `key` of the dataclass `declared` takes it, or a ConfigError that says why not."""
+    known = {f.name: f for f in fields(declared)}
+    if key not in known:
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        raise ConfigError(f"unknown config key {key!r} in {source}" + (f" (did you mean {', '.join(close)}?)" * bool(close)))
+    f, types = known[key], get_args(known[key].type) or (known[key].type,)  # Optional[float]: (float, NoneType)
+    if type(value) is int and float in types:
+        value = float(value)
+    a = {t: f"{'an' if t.__name__ == 'int' else 'a'} {t.__name__}" for t in (*types, type(value)) if t is not type(None)}
+    if type(value) not in types:
+        raise ConfigError(f"{key}={value!r} in {source} should be {' or '.join(a.get(t, 'None') for t in types)} like "
+                          f"the default {f.default!r}, not {a[type(value)]}")
+    least, choices = f.metadata["least"], f.metadata["choices"]
+    if least is not None and value is not None and value < least:
+        raise ConfigError(f"{key}={value} must be at least {least}")
+    if choices and value is not None and value not in choices:
+        raise ConfigError(f"{key}={value!r}: use {' or '.join(choices)}")
     return value
-
-
-def _parse_value(text):
-    """--key=value: a Python literal (3, 1e-4, True, None, 'x') or else the bare string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def _where(error, path):
@@ -79,13 +58,10 @@ def _origins(tree, path):
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) and node.module:
             module = sys.modules.get(node.module)
-            for name in vars(module) if module else ():
-                origins[name] = os.path.relpath(module.__file__)
+            origins.update({name: os.path.relpath(module.__file__) for name in vars(module)} if module else {})
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
-                        origins[name.id] = path
+                origins.update({name.id: path for name in ast.walk(target) if isinstance(name, ast.Name)})
     return origins
 
 
@@ -114,23 +90,24 @@ def read_config_file(path, origins=None):
             if not k.startswith("_") and not callable(v) and type(v).__name__ != "module"}
 
 
-def configure(defaults, args, sources=None):
-    """The defaults updated by config files and --key=value arguments, in the order given. Given a
-    dict `sources`, it is filled with where each value that was set came from."""
-    config = dict(defaults)
-    sources = {} if sources is None else sources
+def configure(declared, args, sources=None):
+    """The defaults of the dataclass `declared`, updated by config files and --key=value arguments in the
+    order given, as a dict. Given a dict `sources`, it is filled with where each value set came from."""
+    config, sources = {f.name: f.default for f in fields(declared)}, {} if sources is None else sources
     for arg in args:
         if arg.startswith("--"):
             key, sep, text = arg[2:].partition("=")
             if not sep:
                 raise ConfigError(f"argument {arg!r} should be --key=value")
-            config[key] = _check(key, _parse_value(text), defaults, CLI)
-            sources[key] = CLI
+            try:  # a Python literal (3, 1e-4, True, None, 'x'), or else the bare string
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+            config[key], sources[key] = check(key, value, declared, COMMAND_LINE), COMMAND_LINE
         elif arg.endswith(".py"):
             origins = {}
             for key, value in read_config_file(arg, origins).items():
-                config[key] = _check(key, value, defaults, arg)
-                sources[key] = origins.get(key, arg)
+                config[key], sources[key] = check(key, value, declared, arg), origins.get(key, arg)
         else:
             raise ConfigError(f"argument {arg!r} is neither a config file (.py) nor --key=value")
     return config
@@ -139,117 +116,55 @@ def configure(defaults, args, sources=None):
 # -----------------------------------------------------------------------------
 # A run's settings
 
-def method_of(cfg, sources):
-    """The run's arm, as report.py compares it: the method a config (or --method) names, else its
-    norm's label. A named method that is a label of another norm (method 'dyt' with norm 'softsign'),
-    or one a config names while the command line changes the norm, is an error: the run would be
-    pooled with another norm's runs."""
-    from dyt import NORMS  # torch: the config view prints what a config sets before it gets here
-    own, named = norm_label(cfg["norm"], cfg["arch"]), cfg["method"]
-    if named is None:
-        return own
-    where = sources.get("method", CLI)
-    if where != CLI and sources.get("norm") == CLI:
-        raise ConfigError(f"{where} names the method {named!r}, and --norm={cfg['norm']} makes the run another norm's: "
-                          f"label it with --method=NAME too")
-    claimed = claimed_norm(named, [*NORMS, "vanilla"])
-    claimed = norm_label(claimed, cfg["arch"]) if claimed in NORMS else claimed
-    if claimed not in (None, own):
-        raise ConfigError(f"method {named!r} ({where}) is a label of {claimed!r}, but the run's norm is {cfg['norm']!r} "
-                          f"({own!r}): name the method after its norm, or leave it unset to follow the norm")
-    return named
-
-
-def own_alpha(cfg, sources):
-    """A squashing norm's alpha_0 left to None is the norm's own (its class's alpha_default), resolved here
-    once, so a run's settings say what it trains with and --norm=softsign on a DyT config takes Softsign's."""
-    from dyt import NORMS
-    own = getattr(NORMS.get(cfg["norm"]), "alpha_default", None)
-    if cfg["alpha_init"] is None and own is not None:
-        cfg["alpha_init"] = float(own)
-        sources["alpha_init"] = f"{cfg['norm']}'s own alpha_0"
-    if cfg["freeze_alpha"] and cfg["alpha_init"] is None and own is None:
-        raise ConfigError(f"freeze_alpha=True: norm {cfg['norm']!r} has no alpha to freeze; use it with dyt or derf")
-
-
 def read_settings(argv):
-    """A run's settings from config files and --key=value arguments, in the order given, with method and
-    out_dir filled in when left to None: (settings, sources, changes). sources says where each value set
-    came from (a file, the command line, or what it follows from); changes are the command line's
-    overrides that change the run (not RUN_KEYS, LABEL_KEYS or the seed), as (key, value, the config's
-    value) in the order given: they name the run's folder (settings.name_suffix) and its label, and
-    report.py finds the plain run an ablation of the baseline norm is compared with by them."""
+    """(Config, sources, changes) of config files and --key=value arguments. What a config leaves to None
+    that follows from the rest is filled in here, once: the method, alpha_0 (the norm's own: --norm=softsign
+    on a DyT config takes Softsign's) and out_dir. sources: where each value came from; changes: the command
+    line's overrides that change the run (key, value, the config's value), which name its folder and label."""
+    from dyt import NORMS
+    from runs import default_out_dir, method_of
     sources = {}
-    cfg = configure(DEFAULTS, argv, sources)
+    cfg = configure(Config, argv, sources)
     files = [a for a in argv if not a.startswith("--")]
-    from_files = configure(DEFAULTS, files)
+    from_files = configure(Config, files)
     given = list(dict.fromkeys(a[2:].partition("=")[0] for a in argv if a.startswith("--")))
     changes = [(k, cfg[k], from_files[k]) for k in given
                if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]]
     cfg["method"] = method_of(cfg, sources)
     sources.setdefault("method", "its norm's label")
-    own_alpha(cfg, sources)
+    own = getattr(NORMS.get(cfg["norm"]), "alpha_default", None)
+    if cfg["alpha_init"] is None and own is not None:
+        cfg["alpha_init"], sources["alpha_init"] = float(own), f"{cfg['norm']}'s own alpha_0"
+    if cfg["freeze_alpha"] and cfg["alpha_init"] is None:
+        raise ConfigError(f"freeze_alpha=True: norm {cfg['norm']!r} has no alpha to freeze; use it with dyt or derf")
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
         cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])
         sources["out_dir"] = "the config's path" + (" and the overrides" if changes or seed_given else "")
-    return cfg, sources, changes
+    return Config(**cfg), sources, changes
 
 
 def setting_lines(cfg, sources):
-    """'  key = value   (where from)' for every value a file or the command line set, or the run derived;
-    '=' marks a value equal to its default."""
-    return [f"{'=' if cfg[k] == DEFAULTS.get(k) else ' '} {k} = {cfg[k]!r}".ljust(44) + f"  {sources[k]}"
-            for k in cfg if k in sources]
-
-
-def resolved_lines(cfg):
-    """What a run of these settings decides when it starts, on this machine: the vocabulary (from the
-    prepared dataset), the model's size, device, dtype and compile."""
-    from types import SimpleNamespace
-
-    import data
-    from settings import resolve_system
-    out, run = [], SimpleNamespace(**cfg)
-    needed = ("image_size", "channels", "num_classes") if run.arch == "vit" else ("vocab_size",)
-    if any(getattr(run, k) is None for k in needed):
-        try:
-            meta = data.load_meta(run.data_dir, run.dataset)
-            found = {"vocab_size": data.padded_vocab(meta)} if run.arch != "vit" else \
-                {"image_size": meta["image_size"], "channels": meta["channels"], "num_classes": meta["classes"]}
-            for k in needed:
-                if getattr(run, k) is None:
-                    setattr(run, k, found[k])
-                    out.append(f"  {k} = {found[k]}".ljust(44) + f"  {run.dataset}'s")
-        except (data.DataError, KeyError) as e:
-            out.append(f"  {', '.join(needed)}: the dataset's, once prepared ({e})")
-    if all(getattr(run, k) is not None for k in needed):
-        import torch
-
-        from model import build_model
-        with torch.device("meta"):
-            n = build_model(model_config(run)).num_params()
-        counted = "" if run.arch == "vit" else ", tied embedding once, no position table"
-        out.append(f"  (the model: {n / 1e6:.2f}M parameters{counted})")
-    system = [k for k in ("device", "dtype", "compile") if cfg[k] is None]
-    resolve_system(run)
-    out += [f"  {k} = {getattr(run, k)!r}".ljust(44) + "  this machine" for k in system]
-    return out
+    """'  key = value   (where from)' for the values of `sources`; '=' marks a value equal to its default."""
+    return [f"{'=' if v == DEFAULTS[k] else ' '} {k} = {v!r}".ljust(44) + f"  {sources[k]}"
+            for k, v in vars(cfg).items() if k in sources]
 
 
 def show(argv):
-    """The config view: everything the arguments set and where from, then what the run resolves."""
-    sources = {}
-    cfg = configure(DEFAULTS, argv, sources)
-    set_here = set(sources)
-    print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):")
-    print("\n".join(setting_lines(cfg, sources)), flush=True)
+    """The config view: everything the arguments set and where from, then what the run resolves: method,
+    out_dir and alpha_0, and on this machine the dataset's vocabulary, the model's size, device and dtype."""
+    import machine
+    set_here = {}
+    configure(Config, argv, set_here)
     cfg, sources, _ = read_settings(argv)
-    derived = {k: cfg[k] for k in ("method", "out_dir", "alpha_init") if k not in set_here and k in sources}
+    print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):")
+    print("\n".join(setting_lines(cfg, set_here)))
     print("what the run resolves:")
-    print("\n".join(setting_lines(derived, sources) + resolved_lines(cfg)))
-    print(f"({sum(k not in sources for k in cfg)} other settings keep their defaults: python train.py --help)")
+    print("\n".join(setting_lines(cfg, {k: v for k, v in sources.items() if k not in set_here})))
+    for key, value, where in machine.resolved(cfg):
+        print((f"  {key} = {value}" if key else f"  {value}").ljust(44) + f"  {where}")
+    print(f"({sum(k not in sources for k in vars(cfg))} other settings keep their defaults: python train.py --help)")
 
 
 if __name__ == "__main__":
-    run_cli(show, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=help_settings())
+    run_cli(show, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Config,))

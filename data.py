@@ -14,6 +14,8 @@ so a loss does not depend on batch size, world size or luck.
 import json
 import math
 import os
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -38,6 +40,44 @@ def load_meta(data_dir, dataset):
 def padded_vocab(meta):
     """The dataset's vocabulary rounded up to a multiple of 64 (GPT-2's 50257 -> 50304): faster matmuls."""
     return 64 * math.ceil(meta["vocab_size"] / 64)
+
+
+def dataset_settings(cfg, meta):
+    """The model's settings a dataset decides where cfg leaves them None: a text's vocabulary (padded), an
+    image set's size, channels and classes. A value set that the dataset contradicts is an error."""
+    if meta.get("kind") != "images":
+        return {"vocab_size": padded_vocab(meta) if cfg.vocab_size is None else cfg.vocab_size}
+    found = {"image_size": meta["image_size"], "channels": meta["channels"], "num_classes": meta["classes"]}
+    for key, value in found.items():
+        if getattr(cfg, key) not in (None, value):
+            raise DataError(f"{key}={getattr(cfg, key)}, but {cfg.dataset}'s is {value}: leave it None, or prepare "
+                            f"another dataset")
+    return found
+
+
+@dataclass
+class EvalSet:
+    """What one evaluation reads: its items (windows, images), made into a batch (x, y) by make(some)."""
+    items: list
+    make: Callable
+
+
+@dataclass
+class Reading:
+    """What a run reads, fixed for the whole run (read_text, images.read_images): the training batches
+    (batches.batch(first, count) -> x, y of examples first .. first + count - 1), what every evaluation
+    reads, the probes' inputs, and the budget's targets for the unigram floor."""
+    batches: object
+    tokens_per_example: int    # a window's tokens, or an image's patches and class token
+    train_size: int            # the training budget, in tokens
+    val_size: int
+    val: EvalSet               # the validation prefix (or every test image)
+    train: EvalSet             # a sample of the training budget of the same size
+    val_full: Optional[EvalSet]  # the whole validation split, when val is a prefix of it
+    probe_x: torch.Tensor      # the norm probes' inputs (probes.PROBE_WINDOWS of the budget)
+    attn_x: torch.Tensor       # attention entropy's (8 validation windows: its probabilities are T x T per head)
+    targets: tuple             # (training, validation) targets: tokens or labels
+    n_targets: int             # how many kinds of target: the vocabulary, or the classes
 
 
 def load_tokens(data_dir, dataset, split, limit=None, vocab_size=None):
@@ -158,3 +198,25 @@ def unigram_losses(train_tokens, eval_tokens, vocab_size):
     smoothed = (counts + 0.5) / (counts.sum() + 0.5 * vocab_size)
     targets = np.asarray(eval_tokens[1:])  # every token but the first is a target of the evaluation windows
     return float(-(p * np.log(p)).sum()), float(-np.log(smoothed[targets]).mean())
+
+
+def read_text(cfg, vocab_size, probe_windows):
+    """A text dataset's Reading: the validation windows of the prefix and of the whole split (the paper's
+    prefix differs per budget; the whole split makes budgets comparable), a sample of the training budget
+    of the same size, probe_windows fixed windows spread over the budget for the probes."""
+    T, meta = cfg.block_size, load_meta(cfg.data_dir, cfg.dataset)
+    train = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, vocab_size)
+    val = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, vocab_size)
+    batches = TrainWindows(train, T, cfg.seed)  # first: a budget shorter than one window is the error to tell
+
+    def windows(tokens, items):
+        return EvalSet(items, lambda some: eval_batch(tokens, some, T))
+
+    val_windows, train_windows = eval_windows(val, T), eval_windows(train, T)
+    val_full = load_tokens(cfg.data_dir, cfg.dataset, "val", None, vocab_size) if cfg.val_tokens else None
+    return Reading(
+        batches=batches, tokens_per_example=T, train_size=len(train), val_size=len(val),
+        val=windows(val, val_windows), train=windows(train, spread(train_windows, len(val_windows))),
+        val_full=windows(val_full, eval_windows(val_full, T)) if val_full is not None else None,
+        probe_x=eval_batch(train, spread(train_windows, probe_windows), T)[0],
+        attn_x=eval_batch(val, val_windows[:8], T)[0], targets=(train, val), n_targets=meta["vocab_size"])

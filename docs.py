@@ -31,7 +31,7 @@ import sys
 import report
 import studies
 from runs import comparisons, group, load_runs
-from checkpoint import atomic_open
+from atomic import atomic_open
 from cli import ConfigError, run_cli
 from stats import mean_std
 from tables import delta, flags, fmt

@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from checkpoint import atomic_open  # noqa: E402
+from atomic import atomic_open  # noqa: E402
 from probes import entropy_max  # noqa: E402
 
 

@@ -19,23 +19,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cli import ConfigError
-from data import DataError
+from data import DataError, EvalSet, Reading, spread
 
 
 def is_images(meta):
     return meta.get("kind") == "images"
-
-
-def fit_model(cfg, meta):
-    """Fill the model's image_size, channels and num_classes from the dataset, where the settings leave them
-    None; a value set that the dataset contradicts is an error."""
-    for key, value in (("image_size", meta["image_size"]), ("channels", meta["channels"]), ("num_classes", meta["classes"])):
-        if getattr(cfg, key) is None:
-            setattr(cfg, key, value)
-        elif getattr(cfg, key) != value:
-            raise ConfigError(f"{key}={getattr(cfg, key)}, but {cfg.dataset}'s is {value}: leave it None, or prepare "
-                              f"another dataset")
 
 
 def load_images(data_dir, dataset, split, meta, limit=None):
@@ -102,3 +90,23 @@ class TrainImages:
 def eval_batch(x, y, indices, pixel_max):
     """x, y for the images at `indices`, unaugmented."""
     return normalise(x[indices], pixel_max), torch.as_tensor(np.asarray(y[indices]), dtype=torch.int64)
+
+
+def read_images(cfg, meta, probe_images):
+    """An image dataset's Reading: the budget's images, augmented for training; every test image, and a
+    sample of the training images of the same size (unaugmented), for evaluation; probe_images training
+    images for the probes."""
+    tx, ty = load_images(cfg.data_dir, cfg.dataset, "train", meta, cfg.train_images)
+    vx, vy = load_images(cfg.data_dir, cfg.dataset, "val", meta)
+    per_image = (meta["image_size"] // cfg.patch_size) ** 2 + 1  # the patches and the class token
+
+    def pictures(x, y, items):
+        return EvalSet(items, lambda some: eval_batch(x, y, some, meta["pixel_max"]))
+
+    val_items, train_items = list(range(len(vx))), list(range(len(tx)))
+    return Reading(
+        batches=TrainImages(tx, ty, cfg.seed, meta, cfg.augment_pad, cfg.augment_flip), tokens_per_example=per_image,
+        train_size=len(tx) * per_image, val_size=len(vx) * per_image,
+        val=pictures(vx, vy, val_items), train=pictures(tx, ty, spread(train_items, len(val_items))), val_full=None,
+        probe_x=eval_batch(tx, ty, spread(train_items, probe_images), meta["pixel_max"])[0],
+        attn_x=eval_batch(vx, vy, val_items[:8], meta["pixel_max"])[0], targets=(ty, vy), n_targets=meta["classes"])

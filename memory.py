@@ -27,8 +27,7 @@ import paper
 from cli import ConfigError, run_cli
 from configurator import read_settings
 from data import DataError, load_meta, padded_vocab
-from model import build_model
-from settings import model_config
+from model import Transformer, model_config
 
 
 def vocab_size(cfg):
@@ -46,7 +45,7 @@ def model_size(cfg):
     """Parameters of a config's model, counted once each (tied embedding once), on the meta device."""
     model_cfg = model_config({**cfg, "vocab_size": vocab_size(cfg)})
     with torch.device("meta"):
-        return sum(p.numel() for p in build_model(model_cfg).parameters()), model_cfg
+        return sum(p.numel() for p in Transformer(model_cfg).parameters()), model_cfg
 
 
 # dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets; the first key the device name holds wins
@@ -145,7 +144,7 @@ def main(argv):
     p.add_argument("--data_dir", default="data", help="where prepared datasets are, for their vocabulary")
     args = p.parse_args(argv)
     layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
-    configs = [(path, read_settings([path, f"--data_dir={args.data_dir}"])[0]) for path in args.configs]
+    configs = [(path, vars(read_settings([path, f"--data_dir={args.data_dir}"])[0])) for path in args.configs]
     print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
     for path, cfg in configs:
         cols = []

@@ -9,24 +9,87 @@ dyt.make_norm, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh
 """
 
 import math
+from dataclasses import dataclass, field
+from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dyt import make_norm, refused
-from settings import ModelConfig, model_config  # noqa: F401 (the model's settings; model.ModelConfig for readers)
+from dyt import NORMS, make_norm, refused
 
 
-ACTIVATIONS = ("gelu", "relu", "leaky_relu", "leaky_relu_global", "leaky_relu_fixed", "swiglu")
+def setting(default, meaning, kind="what", least=None, choices=None):
+    """A setting's one declaration: its default (its type is the field's), what it means (--help prints it),
+    its kind ("what" makes a run what it is, and a resume must keep it; "label" is how report.py groups
+    runs; "where" is where and how a run goes, free to change on a resume) and the values it may take
+    (at least `least`, or one of `choices`), which configurator.py checks."""
+    return field(default=default, metadata={"meaning": meaning, "kind": kind, "least": least, "choices": choices})
 
 
-def site_norm(cfg, site):
-    """The norm at one of the three sites ('attn', 'ffn', 'final'): its kind and the settings it is given,
-    {option: (setting, value)} for its eps (norm_eps) and its alpha_0 (the site's own, else alpha_init)."""
-    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
-    alpha_key = f"alpha_init_{site}" if getattr(cfg, f"alpha_init_{site}") is not None else "alpha_init"
-    return kind, {"eps": ("norm_eps", cfg.norm_eps), "alpha_init": (alpha_key, getattr(cfg, alpha_key))}
+@dataclass(frozen=True)
+class ModelConfig:
+    """The model's settings. The defaults are a small GPT that trains on tiny Shakespeare bytes in
+    minutes on a laptop CPU; the configs in config/ set the papers' shapes."""
+    arch: str = setting("gpt", "gpt (GPT-2: learned positions, GELU MLP), llama (rotary, SwiGLU) or vit (a Vision "
+                               "Transformer over an image dataset's patches)")
+    block_size: int = setting(128, "context length in tokens", least=1)
+    vocab_size: Optional[int] = setting(None, "None = the dataset's vocabulary padded up to a multiple of 64 (GPT-2: "
+                                              "50304)")
+    n_layer: int = setting(4, "transformer blocks", least=1)
+    n_head: int = setting(4, "attention heads (n_embd / n_head channels each)", least=1)
+    n_kv_head: Optional[int] = setting(None, "grouped-query attention's key/value heads; None = n_head (multi-head)")
+    n_embd: int = setting(128, "width of the residual stream", least=1)
+    dropout: float = setting(0.0, "on attention, on each block's two outputs and on the embeddings")
+    bias: bool = setting(False, "biases in Linear layers, and in the norms that have one (GPT-2 has them)")
+    norm: str = setting("layernorm", f"a name in dyt.NORMS: {', '.join(NORMS)}")
+    norm_final: Optional[str] = setting(None, "the final norm if it differs (LN-free models keep a final LayerNorm)")
+    norm_eps: Optional[float] = setting(None, "a normalising norm's eps; None = its own (LayerNorm 1e-5, RMSNorm 1e-6)")
+    alpha_init: Optional[float] = setting(None, "a squashing norm's alpha_0 at every site; None = the norm's own "
+                                                "alpha_default")
+    alpha_init_attn: Optional[float] = setting(None, "alpha_0 of the norms before attention; None = alpha_init (the "
+                                                     "DyT authors tune the three sites apart)")
+    alpha_init_ffn: Optional[float] = setting(None, "alpha_0 of the norms before the MLP; None = alpha_init")
+    alpha_init_final: Optional[float] = setting(None, "alpha_0 of the final norm; None = alpha_init")
+    embed_scale: bool = setting(False, "a learnable scalar on the embeddings, init sqrt(n_embd) (DyT's LLM recipe)")
+    activation: str = setting("gelu", "gelu (exact), relu, swiglu, leaky_relu (a learnable slope per layer, init "
+                                      "0.01), leaky_relu_global (one learnable slope for the model), leaky_relu_fixed "
+                                      "(slope 0.1)")
+    scaled_init: bool = setting(True, "GPT-2's residual projections at std 0.02 / sqrt(2 n_layer); False = plain "
+                                      "N(0, 0.02), as the entropic-overload paper's LN-free models use")
+    rope: bool = setting(True, "llama only: rotary positions; False leaves attention without positions")
+    rope_theta: float = setting(10000.0, "llama only: the base of the rotary frequencies")
+    patch_size: int = setting(4, "vit only: the side of a square patch, in pixels")
+    image_size: Optional[int] = setting(None, "vit only: the side of a square image; None = the dataset's")
+    channels: Optional[int] = setting(None, "vit only: colour channels; None = the dataset's")
+    num_classes: Optional[int] = setting(None, "vit only: None = the dataset's classes")
+
+
+def model_config(settings, **resolved):
+    """The ModelConfig of a run's settings (any object with the fields, or a dict), with `resolved` (the
+    dataset's vocabulary, say) replacing fields left to None."""
+    values = settings if isinstance(settings, dict) else vars(settings)
+    return ModelConfig(**{**{f: values[f] for f in MODEL_FIELDS if f in values}, **resolved})
+
+
+MODEL_FIELDS = tuple(ModelConfig.__dataclass_fields__)
+
+
+class LeakyReLU(nn.Module):
+    """x for x >= 0, slope * x below, with the slope one learnable scalar (init 0.01). Where it drifts
+    says what a model wants: 0 is ReLU, 1 is linear (Jha & Reagen, arXiv 2410.09637)."""
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.negative_slope = nn.Parameter(torch.tensor([slope]))
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, self.negative_slope * x)
+
+
+# an MLP's activation by name; swiglu is the SwiGLU MLP itself; leaky_relu_fixed is the entropic-overload paper's
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU, "leaky_relu_global": LeakyReLU,
+               "leaky_relu_fixed": lambda: nn.LeakyReLU(0.1), "swiglu": None}
 
 
 def check_config(cfg):
@@ -42,12 +105,6 @@ def check_config(cfg):
         raise ValueError(f"n_embd={cfg.n_embd} is not a multiple of n_head={cfg.n_head}")
     if cfg.n_head % (cfg.n_kv_head or cfg.n_head):
         raise ValueError(f"n_head={cfg.n_head} is not a multiple of n_kv_head={cfg.n_kv_head}")
-    for site in ("attn", "ffn", "final"):  # a setting the norm does not take would do nothing: say so
-        kind, options = site_norm(cfg, site)
-        for option in refused(kind, **{k: v for k, (_, v) in options.items()}):
-            key, value = options[option]
-            raise ValueError(f"norm {kind!r} takes no {option}, but {key}={value!r} is set: set {key} to None, "
-                             f"or choose a norm that has one")
 
 
 # -----------------------------------------------------------------------------
@@ -110,33 +167,18 @@ class Attention(nn.Module):
         return self.resid_dropout(self.c_proj(y))
 
 
-class LeakyReLU(nn.Module):
-    """x for x >= 0, slope * x below, with the slope one learnable scalar (init 0.01). Where it drifts
-    says what a model wants: 0 is ReLU, 1 is linear (Jha & Reagen, arXiv 2410.09637)."""
-
-    def __init__(self, slope=0.01):
-        super().__init__()
-        self.negative_slope = nn.Parameter(torch.tensor([slope]))
-
-    def forward(self, x):
-        return torch.where(x >= 0, x, self.negative_slope * x)
-
-
 def swiglu_hidden(n_embd):
     """Llama's MLP width: 2/3 of 4d (SwiGLU has three matrices, not two), rounded up to a multiple of 256."""
     return 256 * math.ceil(int(2 * 4 * n_embd / 3) / 256)
 
 
 class MLP(nn.Module):
-    """GPT-2's MLP: 4x wide, GELU (or ReLU / leaky ReLU, for the entropic-overload study). In a Llama
-    (the regime paper's GELU ablation) it keeps SwiGLU's hidden width, as the paper's code does."""
+    """GPT-2's MLP, `hidden` wide: GELU (or ReLU / leaky ReLU, for the entropic-overload study)."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, hidden):
         super().__init__()
-        hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
         self.c_fc = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
-        self.act = {"gelu": nn.GELU(), "relu": nn.ReLU(), "leaky_relu": LeakyReLU(), "leaky_relu_global": LeakyReLU(),
-                    "leaky_relu_fixed": nn.LeakyReLU(0.1)}[cfg.activation]  # the entropic-overload paper's fixed slope
+        self.act = ACTIVATIONS[cfg.activation]()
         self.c_proj = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.c_proj.residual = True
         self.dropout = nn.Dropout(cfg.dropout)
@@ -146,11 +188,10 @@ class MLP(nn.Module):
 
 
 class SwiGLU(nn.Module):
-    """Llama's MLP: w2(silu(w1 x) * w3 x)."""
+    """Llama's MLP: w2(silu(w1 x) * w3 x), `hidden` wide."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, hidden):
         super().__init__()
-        hidden = swiglu_hidden(cfg.n_embd)
         self.w1 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
         self.w2 = nn.Linear(hidden, cfg.n_embd, bias=cfg.bias)
         self.w3 = nn.Linear(cfg.n_embd, hidden, bias=cfg.bias)
@@ -162,13 +203,23 @@ class SwiGLU(nn.Module):
 
 
 def norm_for(cfg, site):
-    """The norm at one of the three sites: 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final'."""
-    kind, options = site_norm(cfg, site)
+    """The norm at one of the three sites, 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final', with its eps
+    (norm_eps) and its alpha_0 (the site's own alpha_init_<site>, else alpha_init). A setting the norm does
+    not take would do nothing: it is an error that names the setting."""
+    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
+    alpha_key = f"alpha_init_{site}" if getattr(cfg, f"alpha_init_{site}") is not None else "alpha_init"
+    options = {"eps": ("norm_eps", cfg.norm_eps), "alpha_init": (alpha_key, getattr(cfg, alpha_key))}
+    for option in refused(kind, **{k: v for k, (_, v) in options.items()}):
+        key, value = options[option]
+        raise ValueError(f"norm {kind!r} takes no {option}, but {key}={value!r} is set: set {key} to None, "
+                         f"or choose a norm that has one")
     return make_norm(kind, cfg.n_embd, bias=cfg.bias, **{k: v for k, (_, v) in options.items()})
 
 
 class Block(nn.Module):
-    def __init__(self, cfg):
+    """Pre-norm: x + attn(norm(x)), then x + mlp(norm(x)); the MLP `hidden` wide."""
+
+    def __init__(self, cfg, hidden):
         super().__init__()
         # The norm slots keep nanoGPT's names (ln_1, ln_2, ln_f) whatever they hold, DyT or nothing:
         # forkers diff against nanoGPT and GPT-2 state dicts, and the regime paper's code and logs
@@ -176,7 +227,7 @@ class Block(nn.Module):
         self.ln_1 = norm_for(cfg, "attn")
         self.attn = Attention(cfg)
         self.ln_2 = norm_for(cfg, "ffn")
-        self.mlp = SwiGLU(cfg) if cfg.activation == "swiglu" else MLP(cfg)
+        self.mlp = (SwiGLU if cfg.activation == "swiglu" else MLP)(cfg, hidden)
 
     def forward(self, x, rope=None):
         x = x + self.attn(self.ln_1(x), rope)
@@ -185,7 +236,7 @@ class Block(nn.Module):
 
 
 # -----------------------------------------------------------------------------
-# The models
+# The model
 
 def at_least_fp32(logits):
     """Logits for the loss in fp32 at least: bf16 logits lose the small differences a softmax needs."""
@@ -193,27 +244,56 @@ def at_least_fp32(logits):
 
 
 class Transformer(nn.Module):
-    """What GPT and Llama share; a subclass says how positions enter (`embed`)."""
+    """GPT-2, Llama or a ViT (cfg.arch): one trunk of blocks and a final norm, between an embedding and a
+    head that differ. GPT-2 adds a learned position table to its token embeddings, Llama rotates queries
+    and keys instead, and both read the next token off the tied embedding. The ViT, as the regime
+    paper's ViT code builds it (code/vit_experiment.py), embeds square patches with a strided convolution,
+    prepends a class token, adds learned positions, attends both ways and classifies the class token."""
 
     def __init__(self, cfg):
         super().__init__()
         check_config(cfg)
         self.config = cfg
-        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.embed_scale = nn.Parameter(torch.tensor([math.sqrt(cfg.n_embd)])) if cfg.embed_scale else None
+        # modules are registered in the order their initial weights are drawn in: a new one goes last
+        if cfg.arch == "vit":
+            self.patch = nn.Conv2d(cfg.channels, cfg.n_embd, cfg.patch_size, stride=cfg.patch_size)
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.n_embd))
+            self.pos_embed = nn.Parameter(torch.zeros(1, (cfg.image_size // cfg.patch_size) ** 2 + 1, cfg.n_embd))
+        else:
+            self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+            self.embed_scale = nn.Parameter(torch.tensor([math.sqrt(cfg.n_embd)])) if cfg.embed_scale else None
         self.drop = nn.Dropout(cfg.dropout)
-        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        # a Llama keeps SwiGLU's width with any activation (the regime paper's GELU ablation does)
+        hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
+        self.h = nn.ModuleList([Block(cfg, hidden) for _ in range(cfg.n_layer)])
         if cfg.activation == "leaky_relu_global":  # one slope for the whole model: every MLP shares the first's
             for block in self.h[1:]:
                 block.mlp.act.negative_slope = self.h[0].mlp.act.negative_slope
         self.ln_f = norm_for(cfg, "final")
-        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
-        self.lm_head.weight = self.wte.weight  # tied: the same matrix reads and writes tokens
+        if cfg.arch == "vit":
+            self.head = nn.Linear(cfg.n_embd, cfg.num_classes, bias=cfg.bias)
+        else:
+            self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+            self.lm_head.weight = self.wte.weight  # tied: the same matrix reads and writes tokens
+        if cfg.arch == "gpt":
+            self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+        if cfg.arch == "llama":
+            cos, sin = rope_tables(cfg.n_embd // cfg.n_head, cfg.block_size, cfg.rope_theta)
+            # buffers so they follow .to(device); not saved: they are a function of the config
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
+        self.init_weights()
 
+    @torch.no_grad()
     def init_weights(self):
-        """GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer) (unless
-        scaled_init=False), since each block adds two of them to the residual stream. Norm parameters
-        keep their own init."""
+        """As each paper's code. The ViT: class token and positions N(0, 0.02), the patch convolution and
+        every Linear PyTorch's own init (uniform, scaled by fan-in). The language models: GPT-2's init,
+        N(0, 0.02), the residual projections scaled by 1/sqrt(2 n_layer) (unless scaled_init=False), as each
+        block adds two of them to the residual stream. Norm parameters keep their own init."""
+        if self.config.arch == "vit":
+            nn.init.normal_(self.cls_token, std=0.02)
+            nn.init.normal_(self.pos_embed, std=0.02)
+            return
         scale = 1 / math.sqrt(2 * self.config.n_layer) if self.config.scaled_init else 1.0
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Embedding)):
@@ -221,35 +301,41 @@ class Transformer(nn.Module):
                 nn.init.normal_(module.weight, mean=0.0, std=std)
                 if getattr(module, "bias", None) is not None:
                     nn.init.zeros_(module.bias)
-        return self
 
-    def token_embedding(self, idx):
-        x = self.wte(idx)
-        return x * self.embed_scale if self.embed_scale is not None else x
+    def embed(self, x):
+        """The residual stream's input (B, T, C) and the rotary tables (or None): x is token ids (B, T), or
+        images (B, channels, H, W) for the ViT."""
+        if self.config.arch == "vit":
+            x = self.patch(x).flatten(2).transpose(1, 2)  # (B, patches, C)
+            return torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1) + self.pos_embed, None
+        if x.size(1) > self.config.block_size:
+            raise ValueError(f"sequence of length {x.size(1)} is longer than block_size={self.config.block_size}")
+        T = x.size(1)
+        tokens = self.wte(x) * self.embed_scale if self.embed_scale is not None else self.wte(x)
+        if self.config.arch == "gpt":
+            return tokens + self.wpe(torch.arange(T, device=x.device)), None
+        return tokens, (self.rope_cos[:T], self.rope_sin[:T]) if self.config.rope else None
 
-    def embed(self, idx):
-        """Token (and position) embeddings, and the rotary tables if any: (x, rope)."""
-        raise NotImplementedError
-
-    def forward(self, idx, targets=None):
-        """Logits (B, T, vocab), and the mean cross-entropy if targets are given (-1 = ignore)."""
-        if idx.size(1) > self.config.block_size:
-            raise ValueError(f"sequence of length {idx.size(1)} is longer than block_size={self.config.block_size}")
-        x, rope = self.embed(idx)
+    def forward(self, x, targets=None):
+        """Logits, (B, T, vocab) for the next token or (B, classes) for an image, and the mean cross-entropy
+        if targets are given (-1 = ignore)."""
+        x, rope = self.embed(x)
         x = self.drop(x)
         for block in self.h:
             x = block(x, rope)
-        logits = self.lm_head(self.ln_f(x))
+        if self.config.arch == "vit":
+            logits = self.head(self.ln_f(x[:, 0]))  # the class token
+        else:
+            logits = self.lm_head(self.ln_f(x))
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(at_least_fp32(logits).flatten(0, 1), targets.flatten(), ignore_index=-1)
+        loss = F.cross_entropy(at_least_fp32(logits).flatten(0, -2), targets.flatten(), ignore_index=-1)
         return logits, loss
 
     def num_params(self):
-        """Parameters as the regime paper counts them: tied embedding once, no position table."""
+        """Parameters as the regime paper counts them: tied embedding once, no position table (GPT-2's)."""
         n = sum(p.numel() for p in self.parameters())  # parameters() yields a tied tensor once
-        wpe = getattr(self, "wpe", None)
-        return n - (wpe.weight.numel() if wpe is not None else 0)
+        return n - (self.wpe.weight.numel() if self.config.arch == "gpt" else 0)
 
     @torch.no_grad()
     def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
@@ -262,78 +348,3 @@ class Transformer(nn.Module):
                 logits[logits < kth] = -float("inf")
             idx = torch.cat((idx, torch.multinomial(F.softmax(logits, dim=-1), num_samples=1)), dim=1)
         return idx
-
-
-class GPT(Transformer):
-    """GPT-2: a learned position table added to the token embeddings."""
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
-
-    def embed(self, idx):
-        pos = torch.arange(idx.size(1), device=idx.device)
-        return self.token_embedding(idx) + self.wpe(pos), None
-
-
-class Llama(Transformer):
-    """Llama: positions only through rotary embeddings of queries and keys (or none at all)."""
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        cos, sin = rope_tables(cfg.n_embd // cfg.n_head, cfg.block_size, cfg.rope_theta)
-        # buffers so they follow .to(device); not saved: they are a function of the config
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
-
-    def embed(self, idx):
-        T = idx.size(1)
-        rope = (self.rope_cos[:T], self.rope_sin[:T]) if self.config.rope else None
-        return self.token_embedding(idx), rope
-
-
-class ViT(nn.Module):
-    """A Vision Transformer as the regime paper's ViT experiment builds it (code/vit_experiment.py): square
-    patches embedded by a strided convolution, a class token and learned position embeddings, the blocks
-    of GPT with attention both ways, the final norm on the class token, a linear head over the classes."""
-
-    def __init__(self, cfg):
-        super().__init__()
-        check_config(cfg)
-        self.config = cfg
-        self.patch = nn.Conv2d(cfg.channels, cfg.n_embd, cfg.patch_size, stride=cfg.patch_size)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, cfg.n_embd))
-        self.pos_embed = nn.Parameter(torch.zeros(1, (cfg.image_size // cfg.patch_size) ** 2 + 1, cfg.n_embd))
-        self.drop = nn.Dropout(cfg.dropout)
-        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
-        self.ln_f = norm_for(cfg, "final")
-        self.head = nn.Linear(cfg.n_embd, cfg.num_classes, bias=cfg.bias)
-
-    def init_weights(self):
-        """As the paper's ViT code: the class token and the position embeddings N(0, 0.02); the patch
-        convolution and every Linear keep PyTorch's own (uniform, scaled by fan-in) init."""
-        nn.init.normal_(self.cls_token, std=0.02)
-        nn.init.normal_(self.pos_embed, std=0.02)
-        return self
-
-    def forward(self, images, targets=None):
-        """Logits (B, classes) of images (B, channels, H, W), and the mean cross-entropy if targets (B,) are given."""
-        x = self.patch(images).flatten(2).transpose(1, 2)  # (B, patches, C)
-        x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1) + self.pos_embed
-        x = self.drop(x)
-        for block in self.h:
-            x = block(x)
-        logits = self.head(self.ln_f(x[:, 0]))
-        return logits, None if targets is None else F.cross_entropy(at_least_fp32(logits), targets)
-
-    def num_params(self):
-        return sum(p.numel() for p in self.parameters())
-
-
-def build_model(cfg):
-    """A GPT, a Llama or a ViT for cfg.arch, initialised as its paper's code does (GPT-2's init for the
-    language models)."""
-    model = {"gpt": GPT, "llama": Llama, "vit": ViT}.get(cfg.arch, GPT)(cfg)
-    if next(model.parameters()).device.type != "meta":
-        model.init_weights()
-    return model

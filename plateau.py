@@ -17,7 +17,7 @@ entropy; every alpha. Prints a table per config and writes diagnostics.json and 
 import json
 import os
 import sys
-from types import SimpleNamespace
+from dataclasses import dataclass, replace
 
 import figures  # first: it sets matplotlib's file-only backend
 import matplotlib.pyplot as plt
@@ -25,18 +25,19 @@ import numpy as np
 import torch
 
 import train
-from checkpoint import atomic_open
-from cli import ConfigError, comments, run_cli
+from atomic import atomic_open
+from cli import ConfigError, run_cli
 from configurator import configure, read_settings
 from data import load_meta
 from probes import learned_scalars, probe_attention, probe_norm_sites
-from settings import help_settings
+from model import setting
+from settings import Config
 
-PLATEAU_DEFAULTS = {
-    "steps": 300,                        # training steps to watch
-    "every": 25,                         # record every this many steps (and at the last)
-    "out": "out/plateau_diagnostics",    # where diagnostics.json and diagnostics.png go
-}
+@dataclass(frozen=True)
+class Watch:
+    steps: int = setting(300, "training steps to watch", least=0)
+    every: int = setting(25, "record every this many steps (and at the last)", least=1)
+    out: str = setting("out/plateau_diagnostics", "where diagnostics.json and diagnostics.png go")
 
 
 def block_grad_norms(model):
@@ -49,14 +50,14 @@ def block_grad_norms(model):
 
 def diagnose(cfg, steps, every):
     """The records of one config's first steps: a list of {step, loss, sites, grad_norm, entropy, alpha}."""
-    run = train.prepare(cfg)
-    train.build(run)
-    model, x, records = run.raw_model, run.evals.probe_x.to(cfg.device), []
+    run, _ = train.prepare(cfg, check_folder=False)
+    model, x, records = run.model, run.data.probe_x, []
+    autocast = run.machine.autocast()
 
     def record(it):
         def look(loss):  # this step's gradients, before the update
-            entropy = probe_attention(model, x[:8], run.autocast)["attn_entropy"]
-            records.append({"step": it, "loss": loss.item(), "sites": probe_norm_sites(model, x, run.autocast),
+            entropy = probe_attention(model, x[:8], autocast)["attn_entropy"]
+            records.append({"step": it, "loss": loss.item(), "sites": probe_norm_sites(model, x, autocast),
                             "grad_norm": block_grad_norms(model), "entropy": [float(np.mean(e)) for e in entropy],
                             "alpha": learned_scalars(model).get("alpha", {})})
         return look
@@ -104,17 +105,15 @@ def plot(results, path):
 
 def main(argv):
     paths = [a for a in argv if not a.startswith("--")]
-    own = [a for a in argv if a.partition("=")[0][2:] in PLATEAU_DEFAULTS]
-    opts = configure(PLATEAU_DEFAULTS, own)
+    own = [a for a in argv if a.partition("=")[0][2:] in Watch.__dataclass_fields__]
+    opts = configure(Watch, own)
     if not paths:
         raise ConfigError("usage: python plateau.py CONFIG [CONFIG ...] [--steps=300 --every=25 --out=DIR --key=value]")
-    if opts["steps"] < 0 or opts["every"] < 1:
-        raise ConfigError(f"--steps must be at least 0 and --every at least 1, not {opts['steps']} and {opts['every']}")
     if os.path.exists(opts["out"]) and not os.path.isdir(opts["out"]):
         raise ConfigError(f"--out {opts['out']} is a file, not a folder")
     overrides = [a for a in argv if a.startswith("--") and a not in own]
     # every config read (and its dataset found) before the first one trains, so a typo costs nothing
-    configs = {path: SimpleNamespace(**{**read_settings([path, *overrides])[0], "device": "cpu"}) for path in paths}
+    configs = {path: replace(read_settings([path, *overrides])[0], device="cpu") for path in paths}
     for cfg in configs.values():
         load_meta(cfg.data_dir, cfg.dataset)
     results = {}
@@ -130,6 +129,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    notes = comments(__file__)
-    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__,
-            settings=[(k, v, notes[k]) for k, v in PLATEAU_DEFAULTS.items()] + help_settings())
+    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Watch, Config))

@@ -31,7 +31,7 @@ import zipfile
 
 import numpy as np
 
-from checkpoint import atomic_open
+from atomic import atomic_open
 from cli import run_cli
 from data import DataError
 

@@ -21,7 +21,6 @@ Probes run under torch.no_grad() on the uncompiled model and never touch the tra
 """
 
 import math
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -88,18 +87,6 @@ def norm_hooks(model, stats):
     """Forward hooks on every norm of the model that record what it sees into stats; returns their handles."""
     return [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]))
             for name, m in norm_modules(model)]
-
-
-@contextmanager
-def watch_norms(model):
-    """with watch_norms(model) as stats: model(x)  -> stats.pooled_saturation(), stats.std(), ..."""
-    stats = NormStats()
-    handles = norm_hooks(model, stats)
-    try:
-        yield stats
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def forward_with_hooks(model, x, autocast, hooks):
@@ -169,12 +156,6 @@ def norm_gains(model):
             w = w.full_tensor() if hasattr(w, "full_tensor") else w  # FSDP: gathered on all ranks
             out[name] = w.float().mean().item()
     return out
-
-
-def effective_rank(a):
-    """Effective rank of a matrix (Roy & Vetterli 2007): exp of the entropy of its singular values
-    normalised to sum 1. From 1 (one direction) to min(a.shape) (all directions equally used)."""
-    return effective_rank_of_gram(a.double().T @ a.double())
 
 
 def effective_rank_of_gram(gram):

@@ -23,7 +23,7 @@ import numpy as np
 
 import figures
 import paper
-from checkpoint import atomic_open
+from atomic import atomic_open
 from cli import ConfigError, run_cli
 from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared
 from stats import mean_std

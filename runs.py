@@ -23,16 +23,92 @@ from collections import defaultdict
 import numpy as np
 
 import paper
-from checkpoint import read_log
+from run_folder import read_log
+from cli import COMMAND_LINE, ConfigError
 from config.grid import ARMS
 from dyt import NORMS
-from settings import BASELINE_NORM, DEFAULTS, NORM_KEYS, format_value, identity, norm_label
+from settings import DEFAULTS, identity
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 BASELINE = "vanilla"  # the label of the architecture's usual norm as it comes, every arm's reference
 BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual norm (LayerNorm for GPT-2 and the ViT, "
                  "RMSNorm for Llama) whose settings equal its own in every key but the norm's own (the norm, the "
                  "settings it takes, the method); a run of the usual norm that changes one thing (an override, or an "
                  "ablation arm of config/grid.py) is an arm against the usual norm without that change.")
+
+# A norm's own settings: an arm is compared with the baseline runs whose settings equal its own in every
+# other key
+NORM_KEYS = ("norm", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final", "freeze_alpha")
+# The architecture's usual norm, the baseline every other norm is compared with ("vanilla")
+BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm", "vit": "layernorm"}
+
+
+# -----------------------------------------------------------------------------
+# A run's name: its method and its folder
+
+def norm_label(norm, arch):
+    """How report.py names a norm: "vanilla" for the architecture's usual one, else its registry name."""
+    return BASELINE if BASELINE_NORM.get(arch) == norm else norm
+
+
+def claimed_norm(method, labels):
+    """The norm label a method name begins with (the longest of `labels`), or None: 'dytrecipe' is DyT's."""
+    return max((lab for lab in labels if method.startswith(lab)), key=len, default=None)
+
+
+def method_of(cfg, sources):
+    """The run's arm, as report.py compares it: the method a config (or --method) names, else its
+    norm's label. A named method that is a label of another norm (method 'dyt' with norm 'softsign'),
+    or one a config names while the command line changes the norm, is an error: the run would be
+    pooled with another norm's runs."""
+    own, named = norm_label(cfg["norm"], cfg["arch"]), cfg["method"]
+    if named is None:
+        return own
+    where = sources.get("method", COMMAND_LINE)
+    if where != COMMAND_LINE and sources.get("norm") == COMMAND_LINE:
+        raise ConfigError(f"{where} names the method {named!r}, and --norm={cfg['norm']} makes the run another norm's: "
+                          f"label it with --method=NAME too")
+    claimed = claimed_norm(named, [*NORMS, BASELINE])
+    claimed = norm_label(claimed, cfg["arch"]) if claimed in NORMS else claimed
+    if claimed not in (None, own):
+        raise ConfigError(f"method {named!r} ({where}) is a label of {claimed!r}, but the run's norm is {cfg['norm']!r} "
+                          f"({own!r}): name the method after its norm, or leave it unset to follow the norm")
+    return named
+
+
+def format_value(value):
+    """A setting's value as a run folder's name shows it: 0.003, 1000000, dyt, None."""
+    text = repr(value) if isinstance(value, float) else str(value)
+    return "".join(c if c.isalnum() or c in "._+-" else "-" for c in text)
+
+
+def name_suffix(changes):
+    """'_norm=softsign_alpha_init=1.0' for the overrides that change a run ((key, value, the config's value)
+    in the order given); a very long one keeps its start and a hash of the whole, so a folder name stays
+    readable and unique."""
+    text = "".join(f"_{key}={format_value(value)}" for key, value, *_ in changes)
+    if len(text) > 120:
+        import hashlib
+        text = text[:100] + "_" + hashlib.sha1(text.encode()).hexdigest()[:8]
+    return text
+
+
+def run_name(config_path, changes, seed):
+    """A sweep's run folder name: the config's file name, the overrides that change the run, the seed."""
+    return f"{os.path.splitext(os.path.basename(config_path))[0]}{name_suffix(changes)}_s{seed}"
+
+
+def default_out_dir(config_paths, changes, seed_changed, seed):
+    """out/ + the last config's path under config/ (or its file name) + the overrides that change the
+    run (+ _s<seed> when the seed was given): config/micro/dyt_micro_8k.py -> out/micro/dyt_micro_8k."""
+    if not config_paths:
+        return "out"
+    path = os.path.abspath(config_paths[-1])
+    under = os.path.relpath(path, os.path.join(HERE, "config"))
+    stem = os.path.splitext(under if not under.startswith("..") else os.path.basename(path))[0]
+    return os.path.join("out", stem) + name_suffix(changes) + (f"_s{seed}" if seed_changed else "")
+
 
 # what the tables read from every summary.json
 SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",

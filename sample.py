@@ -10,38 +10,37 @@ Decodes with the tokenizer the model was trained with (bytes or GPT-2 BPE), reco
 
 import os
 import sys
-from types import SimpleNamespace
+from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
-from checkpoint import load_checkpoint
-from cli import ConfigError, comments, run_cli
+from cli import ConfigError, run_cli
 from configurator import configure
-from model import build_model
+from machine import check_device
+from model import Transformer, model_config, setting
 from prepare_data import Tokenizer
-from settings import check_device, model_config
+from run_folder import load_checkpoint
 
-DEFAULTS = {
-    "out_dir": "out",          # the run folder
-    "ckpt": "ckpt.pt",         # its last evaluated step, or best.pt: the lowest validation loss
-    "start": "\n",             # the prompt
-    "num_samples": 3,          # how many texts to sample, each from the prompt
-    "max_new_tokens": 200,     # the length of each, in tokens (bytes for a byte-level model)
-    "temperature": 0.8,        # < 1 sharpens the distribution, > 1 flattens it
-    "top_k": 200,              # sample among the k most likely tokens only (None = all)
-    "seed": 1337,              # the sampling's random seed: the same seed, the same texts
-    "device": "cpu",           # cpu, cuda, cuda:N or mps
-}
+
+@dataclass(frozen=True)
+class Sampling:
+    out_dir: str = setting("out", "the run folder")
+    ckpt: str = setting("ckpt.pt", "its last evaluated step, or best.pt: the lowest validation loss")
+    start: str = setting("\n", "the prompt")
+    num_samples: int = setting(3, "how many texts to sample, each from the prompt", least=1)
+    max_new_tokens: int = setting(200, "the length of each, in tokens (bytes for a byte-level model)", least=0)
+    temperature: float = setting(0.8, "< 1 sharpens the distribution, > 1 flattens it")
+    top_k: Optional[int] = setting(200, "sample among the k most likely tokens only (None = all)", least=1)
+    seed: int = setting(1337, "the sampling's random seed: the same seed, the same texts")
+    device: str = setting("cpu", "cpu, cuda, cuda:N or mps")
 
 
 def main(argv):
-    cfg = SimpleNamespace(**configure(DEFAULTS, argv))
+    cfg = Sampling(**configure(Sampling, argv))
     check_device(cfg.device)
-    if cfg.num_samples < 1 or cfg.max_new_tokens < 0 or (cfg.top_k is not None and cfg.top_k < 1):
-        raise ConfigError(f"num_samples={cfg.num_samples}, max_new_tokens={cfg.max_new_tokens}, top_k={cfg.top_k}: "
-                          f"use num_samples >= 1, max_new_tokens >= 0 and top_k >= 1 (or None)")
     ckpt = load_checkpoint(os.path.join(cfg.out_dir, cfg.ckpt), hint="point out_dir at a run folder written by train.py")
-    model = build_model(model_config(ckpt["model_args"]))
+    model = Transformer(model_config(ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)
     tokenizer = Tokenizer(ckpt["meta"]["tokenizer"])
@@ -65,5 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    notes = comments(__file__)
-    run_cli(main, sys.argv[1:], doc=__doc__, settings=[(k, v, notes.get(k, "")) for k, v in DEFAULTS.items()])
+    run_cli(main, sys.argv[1:], doc=__doc__, settings=(Sampling,))

@@ -7,12 +7,12 @@ Run a grid of configs x seeds through train.py, several at once, resumably.
     torchrun is used when asked: --nproc 8 (processes per run)
 
 Each run goes to <out>/<config stem><overrides>_s<seed>/, where <overrides> are the --key=value
-arguments that change the run (settings.py says which do): `config/micro/dyt_micro_8k.py --norm=softsign
+arguments that change the run (settings.py declares which do): `config/micro/dyt_micro_8k.py --norm=softsign
 --seeds 1` trains in out/dyt_micro_8k_norm=softsign_s1. A finished run (summary.json there) is
 skipped, or continued when asked for more steps; an interrupted one (ckpt.pt but no summary)
 resumes from its checkpoint; the rest start from scratch. A folder whose run has other settings
 (its config was edited, say) is left alone and reported. A run that another process is training
-(its folder's lock, see checkpoint.py) is skipped, so two sweeps over one grid share it. A failed
+(its folder's lock, see run_folder.py) is skipped, so two sweeps over one grid share it. A failed
 run is reported and the sweep goes on; the exit code is the number of failed runs. Each run's
 output is kept in its folder as train.log.
 
@@ -32,10 +32,10 @@ import subprocess
 import sys
 import time
 
-from checkpoint import RunLocked, lock_holder, read_settings_file
+from run_folder import RunLocked, differences, lock_holder, read_settings_file, say_differences
 from cli import ConfigError, run_cli
 from configurator import read_settings
-from settings import differences, model_config, run_name, say_differences
+from runs import run_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -88,7 +88,9 @@ def expand(patterns, overrides):
     """Config paths from paths or globs (the shell usually expands them; quoted ones are expanded here),
     each read with the overrides as train.py will, and its model checked, so a typo stops the sweep
     before any run starts. Returns {path: (its settings, the overrides that change it)}."""
-    from model import check_config  # torch is slow to import: only once the arguments have parsed
+    import torch
+
+    from model import Transformer, model_config
     paths = {}
     for pattern in patterns:
         found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
@@ -96,8 +98,12 @@ def expand(patterns, overrides):
             raise ConfigError(f"no config matches {pattern}")
         for path in found:
             settings, _, changes = read_settings([path, *overrides])
-            check_config(model_config(settings))
-            paths[path] = (settings, changes)
+            # the whole model, built without memory, so every setting of it is checked; what the dataset
+            # decides (vocabulary, image size) is known only once train.py reads it: a stand-in here
+            unknown = {"vocab_size": 64, "image_size": settings.patch_size, "channels": 1, "num_classes": 2}
+            with torch.device("meta"):
+                Transformer(model_config(settings, **{k: v for k, v in unknown.items() if getattr(settings, k) is None}))
+            paths[path] = (vars(settings), changes)
     return paths
 
 

@@ -11,8 +11,8 @@ from conftest import REPO, run
 from config.grid import BUDGETS, GRID, PAPER_CELLS, SCALES
 from configurator import read_settings
 from make_configs import cells, configs, generated_files
-from model import build_model
-from settings import model_config
+from model import Transformer
+from model import model_config
 
 with open(os.path.join(REPO, "reference", "paper_cells.json")) as f:
     PAPER = json.load(f)
@@ -47,7 +47,7 @@ def test_the_table_is_the_papers_grid_and_protocol():
                                                            paper["batch_size"], paper["grad_accum"])
         assert lr == protocol["lr"][scale] and batch * accum * protocol["block_size"] == protocol["tokens_per_step"]
         with torch.device("meta"):
-            model = build_model(model_config({"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "bias": False,
+            model = Transformer(model_config({"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "bias": False,
                                               "block_size": 512, "vocab_size": protocol["vocab_size"]}))
         assert abs(model.num_params() / paper["params"] - 1) < 0.005
 
@@ -55,7 +55,7 @@ def test_the_table_is_the_papers_grid_and_protocol():
 @pytest.mark.parametrize("path", sorted(p for p, text in configs().items() if 'study = "regime"' in text
                                         and "micro" not in p))
 def test_every_regime_config_runs_the_papers_protocol(path):
-    cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+    cfg = vars(read_settings([os.path.join(REPO, "config", path)])[0])
     protocol, budget = PAPER["protocol"], cfg["budget"].removesuffix("_10k")
     assert cfg["dataset"] == "wikitext103" and cfg["block_size"] == protocol["block_size"]
     assert cfg["vocab_size"] == protocol["vocab_size"] and cfg["bias"] is protocol["bias"]
@@ -80,17 +80,17 @@ def test_every_row_of_the_grid_makes_configs_whose_label_is_their_arm():
                 base, _, variant = arm.partition("_")
                 path = pattern.format(arm=arm, base=base, variant=f"_{variant}" if variant else "",
                                       scale=scale.replace("-", "_"), budget=budget) + ".py"
-                cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+                cfg = vars(read_settings([os.path.join(REPO, "config", path)])[0])
                 assert (cfg["study"], cfg["method"], cfg["scale"], cfg["budget"]) == (study, arm, scale, budget)
                 assert path in made
 
 
 def test_the_papers_vit_cells_train_as_its_code_does_and_fp32_is_an_intervention():
     cells = sorted(p for p in configs() if p.startswith("vit_") and "cifar" in p)
-    methods = {read_settings([os.path.join(REPO, "config", p)])[0]["method"] for p in cells}
+    methods = {read_settings([os.path.join(REPO, "config", p)])[0].method for p in cells}
     assert {"vanilla", "dyt", "dyt_alpha0.1", "dyt_alpha0.3", "dyt_alpha0.5", "dyt_alpha1"} <= methods  # its sweep
     for path in cells:
-        cfg = read_settings([os.path.join(REPO, "config", path)])[0]
+        cfg = vars(read_settings([os.path.join(REPO, "config", path)])[0])
         fp32 = cfg["method"].endswith("_fp32")
         assert cfg["param_dtype"] == ("float32" if fp32 else "bfloat16"), path  # pure bf16 but where the arm says
         assert cfg["lr_per_epoch"] and cfg["warmup_iters"] == 0 and cfg["min_lr"] == 0.0  # its per-epoch cosine

@@ -14,7 +14,7 @@ from conftest import REPO, read_log, run
 from configurator import read_settings
 from make_configs import generated_files
 from dyt import LayerNorm
-from model import LeakyReLU, ModelConfig, build_model
+from model import LeakyReLU, ModelConfig, Transformer
 from probes import attention_entropy, entropy_ceiling, entropy_max, learned_scalars, probe_attention
 
 
@@ -39,7 +39,7 @@ def test_probe_reads_the_models_own_attention(arch):
     torch.manual_seed(0)
     cfg = ModelConfig(arch=arch, n_layer=2, n_head=4, n_kv_head=2 if arch == "llama" else None, n_embd=32,
                       vocab_size=64, block_size=16)
-    model = build_model(cfg)
+    model = Transformer(cfg)
     x = torch.randint(0, 64, (3, 16))
     with torch.no_grad():
         for block in model.h:  # zero queries: every score is 0, attention is uniform
@@ -73,7 +73,7 @@ def test_learnable_slope_gets_gradient_and_weight_decay_only_when_asked():
     act = LeakyReLU()
     x = torch.tensor([-2.0, -0.5, 0.0, 3.0])
     assert torch.allclose(act(x), torch.tensor([-0.02, -0.005, 0.0, 3.0]))
-    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, activation="leaky_relu"))
+    model = Transformer(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, activation="leaky_relu"))
     idx, targets = torch.randint(0, 32, (2, 4, 8))
     model(idx, targets)[1].backward()
     slopes = [m.negative_slope for m in model.modules() if isinstance(m, LeakyReLU)]
@@ -89,28 +89,28 @@ def test_learnable_slope_gets_gradient_and_weight_decay_only_when_asked():
 
 def test_global_slope_is_one_parameter_and_fixed_slope_none():
     cfg = dict(n_layer=3, n_head=2, n_embd=16, vocab_size=32, block_size=8)
-    shared = build_model(ModelConfig(**cfg, activation="leaky_relu_global"))
+    shared = Transformer(ModelConfig(**cfg, activation="leaky_relu_global"))
     slopes = [m.negative_slope for m in shared.modules() if isinstance(m, LeakyReLU)]
     assert len(slopes) == 3 and all(s is slopes[0] for s in slopes)
     assert sum(n.endswith("negative_slope") for n, _ in shared.named_parameters()) == 1
-    fixed = build_model(ModelConfig(**cfg, activation="leaky_relu_fixed"))
+    fixed = Transformer(ModelConfig(**cfg, activation="leaky_relu_fixed"))
     assert not any(n.endswith("negative_slope") for n, _ in fixed.named_parameters())
     assert fixed.h[0].mlp.act(torch.tensor([-1.0])).item() == pytest.approx(-0.1)  # the paper's fixed slope
-    per_layer = build_model(ModelConfig(**cfg, activation="leaky_relu"))
+    per_layer = Transformer(ModelConfig(**cfg, activation="leaky_relu"))
     assert sum(p.numel() for p in per_layer.parameters()) == sum(p.numel() for p in shared.parameters()) + 2
 
 
 def test_plain_init_leaves_residual_projections_at_002():
     torch.manual_seed(0)
     cfg = dict(n_layer=8, n_head=4, n_embd=256, vocab_size=32, block_size=8)
-    plain = build_model(ModelConfig(**cfg, scaled_init=False))
-    scaled = build_model(ModelConfig(**cfg))
+    plain = Transformer(ModelConfig(**cfg, scaled_init=False))
+    scaled = Transformer(ModelConfig(**cfg))
     assert plain.h[0].attn.c_proj.weight.std().item() == pytest.approx(0.02, rel=0.05)
     assert scaled.h[0].attn.c_proj.weight.std().item() == pytest.approx(0.02 / 4, rel=0.05)
 
 
 def test_lnfree_keeps_only_the_final_norm():
-    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8,
+    model = Transformer(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8,
                                     norm="identity", norm_final="layernorm"))
     assert all(isinstance(b.ln_1, torch.nn.Identity) and isinstance(b.ln_2, torch.nn.Identity) for b in model.h)
     assert isinstance(model.ln_f, LayerNorm)
@@ -119,7 +119,7 @@ def test_lnfree_keeps_only_the_final_norm():
 @pytest.mark.parametrize("path", [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("ln")])
 def test_entropy_configs_are_what_their_names_say(path):
     name = os.path.basename(path)[:-3]
-    cfg = read_settings([path])[0]
+    cfg = vars(read_settings([path])[0])
     kind, act = cfg["method"].split("_")
     shape = cfg["scale"]
     assert cfg["study"] == "entropy" and name == f"{kind}_{act}_{shape}"

@@ -12,7 +12,7 @@ MICRO = [os.path.join(REPO, "config", p) for p in generated_files() if p.startsw
 
 
 def test_the_micro_grid_spans_the_papers_range():
-    cells = {os.path.basename(p)[:-3]: read_settings([p])[0] for p in MICRO}
+    cells = {os.path.basename(p)[:-3]: vars(read_settings([p])[0]) for p in MICRO}
     assert {name.split("_")[0] for name in cells} == {"vanilla", "dyt"}
     budgets = sorted({c["train_tokens"] for c in cells.values()})
     assert len(budgets) == 4 and len(cells) == 8
@@ -45,8 +45,8 @@ def test_sweep_and_report_of_the_shrunken_micro_grid(data_dir, tmp_path):
 
 def test_the_derf_micro_set_mirrors_the_dyt_one():
     for path in [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("micro_derf" + os.sep)]:
-        derf = read_settings([path])[0]
-        dyt = read_settings([path.replace("micro_derf", "micro").replace("derf_", "dyt_")])[0]
+        derf = vars(read_settings([path])[0])
+        dyt = vars(read_settings([path.replace("micro_derf", "micro").replace("derf_", "dyt_")])[0])
         assert (derf["norm"], derf["method"], derf["alpha_init"]) == ("derf", "derf", 0.5)
         differ = {k for k in derf if derf[k] != dyt[k]}
         assert differ == {"norm", "method", "alpha_init", "out_dir"}
@@ -56,7 +56,7 @@ def test_the_paper_faithful_set_is_the_main_grid_without_the_embedding_scale():
     paths = [os.path.join(REPO, "config", p) for p in generated_files() if p.startswith("micro_faithful" + os.sep)]
     assert len(paths) == len(MICRO)
     for path in paths:
-        faithful = read_settings([path])[0]
-        main = read_settings([path.replace("micro_faithful", "micro").replace("_micro_micro", "_micro")])[0]
+        faithful = vars(read_settings([path])[0])
+        main = vars(read_settings([path.replace("micro_faithful", "micro").replace("_micro_micro", "_micro")])[0])
         assert {k for k in faithful if faithful[k] != main[k]} == {"embed_scale", "scale", "out_dir"}
         assert (faithful["embed_scale"], faithful["scale"]) == (False, "micro-faithful")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dyt import NORMS
-from model import MLP, ModelConfig, SwiGLU, apply_rope, build_model, rope_tables
+from model import MLP, ModelConfig, SwiGLU, apply_rope, Transformer, rope_tables
 
 
 def small(arch="gpt", **kw):
@@ -20,7 +20,7 @@ def small(arch="gpt", **kw):
 @pytest.mark.parametrize("norm", NORMS)
 def test_every_norm_swaps_into_both_architectures(arch, norm):
     torch.manual_seed(0)
-    model = build_model(small(arch, norm=norm))
+    model = Transformer(small(arch, norm=norm))
     sites = [model.ln_f] + [b.ln_1 for b in model.h] + [b.ln_2 for b in model.h]
     assert all(type(s) is NORMS[norm] for s in sites)
     idx, targets = torch.randint(0, 128, (2, 3, 16))
@@ -41,13 +41,13 @@ SCALES = {"64m": (12, 8, 512, 63.52e6), "124m": (12, 12, 768, 123.6e6), "354m": 
 def test_parameter_counts_match_the_paper(scale):
     n_layer, n_head, n_embd, expected = SCALES[scale]
     with torch.device("meta"):
-        model = build_model(ModelConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, bias=False, block_size=512,
+        model = Transformer(ModelConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, bias=False, block_size=512,
                                         vocab_size=50304))
     assert abs(model.num_params() / expected - 1) < 0.005
 
 
 def test_num_params_counts_tied_embedding_once_and_skips_positions():
-    model = build_model(small())
+    model = Transformer(small())
     everything = sum(p.numel() for p in model.parameters())
     assert model.lm_head.weight is model.wte.weight
     assert model.num_params() == everything - model.wpe.weight.numel()
@@ -67,16 +67,16 @@ def test_llama_without_rope_cannot_see_order():
     # one layer: the last position attends over the set of earlier tokens, so with no positional
     # signal their order cannot matter (with more layers, earlier positions see different prefixes)
     torch.manual_seed(0)
-    a, b = last_logits_after_swapping_first_two(build_model(small("llama", rope=False, n_layer=1)))
+    a, b = last_logits_after_swapping_first_two(Transformer(small("llama", rope=False, n_layer=1)))
     assert torch.allclose(a, b, atol=1e-5)
-    a, b = last_logits_after_swapping_first_two(build_model(small("llama", n_layer=1)))
+    a, b = last_logits_after_swapping_first_two(Transformer(small("llama", n_layer=1)))
     assert (a - b).abs().max() > 1e-2
 
 
 def test_llama_ablation_switches_change_the_model_as_named():
-    gqa = build_model(small("llama"))
-    mha = build_model(small("llama", n_kv_head=None))
-    gelu = build_model(small("llama", activation="gelu"))
+    gqa = Transformer(small("llama"))
+    mha = Transformer(small("llama", n_kv_head=None))
+    gelu = Transformer(small("llama", activation="gelu"))
     hd = 64 // 4
     assert gqa.h[0].attn.c_attn.weight.shape == ((4 + 2 * 2) * hd, 64)
     assert mha.h[0].attn.c_attn.weight.shape == (3 * 64, 64)
@@ -85,12 +85,12 @@ def test_llama_ablation_switches_change_the_model_as_named():
     assert gqa.h[0].mlp.w1.out_features == 256 * math.ceil(int(8 * 64 / 3) / 256)
     # the paper's GELU ablation keeps SwiGLU's hidden width; GPT-2's MLP is 4d wide
     assert gelu.h[0].mlp.c_fc.out_features == gqa.h[0].mlp.w1.out_features == 256
-    assert build_model(small("gpt")).h[0].mlp.c_fc.out_features == 4 * 64
+    assert Transformer(small("gpt")).h[0].mlp.c_fc.out_features == 4 * 64
 
 
 def test_the_papers_llama_gelu_ablation_is_1536_wide_at_64m():
     with torch.device("meta"):
-        gelu = build_model(ModelConfig(arch="llama", n_layer=12, n_head=8, n_embd=512, activation="gelu", bias=False,
+        gelu = Transformer(ModelConfig(arch="llama", n_layer=12, n_head=8, n_embd=512, activation="gelu", bias=False,
                                        vocab_size=50304))
     assert gelu.h[0].mlp.c_fc.out_features == 1536
 
@@ -98,8 +98,8 @@ def test_the_papers_llama_gelu_ablation_is_1536_wide_at_64m():
 def test_grouped_query_attention_equals_multi_head_with_shared_keys():
     """GQA with 2 kv heads is MHA whose key/value heads come in identical pairs."""
     torch.manual_seed(0)
-    gqa = build_model(small("llama"))
-    mha = build_model(small("llama", n_kv_head=None))
+    gqa = Transformer(small("llama"))
+    mha = Transformer(small("llama", n_kv_head=None))
     state = gqa.state_dict()
     hd, d = 16, 64
     for i in range(2):
@@ -128,7 +128,7 @@ def test_rope_scores_depend_on_relative_position_only():
 
 
 def test_alpha_init_per_site_and_embedding_scale():
-    model = build_model(small(norm="dyt", alpha_init=1.0, alpha_init_attn=0.8, alpha_init_final=0.3, embed_scale=True))
+    model = Transformer(small(norm="dyt", alpha_init=1.0, alpha_init_attn=0.8, alpha_init_final=0.3, embed_scale=True))
     assert model.h[1].ln_1.alpha.item() == pytest.approx(0.8)
     assert model.h[1].ln_2.alpha.item() == pytest.approx(1.0)  # ffn falls back to alpha_init
     assert model.ln_f.alpha.item() == pytest.approx(0.3)
@@ -139,7 +139,7 @@ def test_alpha_init_per_site_and_embedding_scale():
 
 def test_residual_projections_get_the_scaled_init():
     torch.manual_seed(0)
-    model = build_model(small(n_layer=8, n_embd=256, n_head=4))
+    model = Transformer(small(n_layer=8, n_embd=256, n_head=4))
     assert model.h[0].attn.c_attn.weight.std().item() == pytest.approx(0.02, rel=0.05)
     assert model.h[0].attn.c_proj.weight.std().item() == pytest.approx(0.02 / math.sqrt(16), rel=0.05)
     assert model.h[0].mlp.c_proj.weight.std().item() == pytest.approx(0.02 / math.sqrt(16), rel=0.05)
@@ -147,7 +147,7 @@ def test_residual_projections_get_the_scaled_init():
 
 def test_generate_appends_tokens_and_greedy_is_argmax():
     torch.manual_seed(0)
-    model = build_model(small()).eval()
+    model = Transformer(small()).eval()
     idx = torch.randint(0, 128, (2, 5))
     out = model.generate(idx, 20, top_k=1)  # longer than block_size: the context is cropped
     assert out.shape == (2, 25) and torch.equal(out[:, :5], idx)
@@ -157,8 +157,8 @@ def test_generate_appends_tokens_and_greedy_is_argmax():
 
 def test_unknown_choices_are_clear_errors():
     with pytest.raises(ValueError, match="choose one of layernorm"):
-        build_model(small(norm="batchnorm"))
+        Transformer(small(norm="batchnorm"))
     with pytest.raises(ValueError, match="choose gpt, llama or vit"):
-        build_model(small(arch="mamba"))
+        Transformer(small(arch="mamba"))
     with pytest.raises(ValueError, match="gelu, relu, leaky_relu, leaky_relu_global, leaky_relu_fixed, swiglu"):
-        build_model(small(activation="tanh"))
+        Transformer(small(activation="tanh"))

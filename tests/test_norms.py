@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from dyt import FLAT, NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, SquashingNorm, llm_alpha0, make_norm, takes
-from model import ModelConfig, build_model
-from probes import effective_rank, forward_with_hooks, median_and_p90, probe_norms_and_rank, watch_norms
+from model import ModelConfig, Transformer
+from probes import (NormStats, effective_rank_of_gram, forward_with_hooks, median_and_p90, norm_hooks,
+                    probe_norms_and_rank)
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -105,11 +106,11 @@ def test_make_norm_passes_what_it_is_given_and_refuses_what_a_norm_does_not_take
 
 def test_a_model_names_the_setting_its_norm_does_not_take():
     with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init=2.0 is set"):
-        build_model(ModelConfig(vocab_size=32, norm="layernorm", alpha_init=2.0))
+        Transformer(ModelConfig(vocab_size=32, norm="layernorm", alpha_init=2.0))
     with pytest.raises(ValueError, match="norm 'dyt' takes no eps, but norm_eps=1e-05 is set"):
-        build_model(ModelConfig(vocab_size=32, norm="dyt", norm_eps=1e-5))
+        Transformer(ModelConfig(vocab_size=32, norm="dyt", norm_eps=1e-5))
     with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init_final=0.3 is set"):
-        build_model(ModelConfig(vocab_size=32, norm="dyt", norm_final="layernorm", alpha_init_final=0.3))
+        Transformer(ModelConfig(vocab_size=32, norm="dyt", norm_final="layernorm", alpha_init_final=0.3))
 
 
 @pytest.mark.parametrize("kind", NORMS)
@@ -153,8 +154,11 @@ def test_saturation_probe_counts_squashed_elements_without_changing_outputs():
     model = torch.nn.Sequential(DyT(16, alpha_init=2.0), torch.nn.Linear(16, 16), HardTanhNorm(16), RMSNorm(16))
     x = torch.randn(8, 16) * 1.5
     before = model(x)
-    with watch_norms(model) as stats:
-        during = model(x)
+    stats = NormStats()
+    handles = norm_hooks(model, stats)
+    during = model(x)
+    for h in handles:
+        h.remove()
     assert torch.equal(before, during) and torch.equal(model(x), before)
     h = model[1](model[0](x))
     expected = {"0": (2.0 * x).abs().gt(2.0).float().mean().item(), "2": h.abs().gt(1.0).float().mean().item()}
@@ -171,15 +175,15 @@ def test_the_probes_in_chunks_report_what_each_measurement_sees_over_all_the_win
     # the norm statistics and the effective ranks share forward passes over the probe windows, a chunk at
     # a time: each must equal the measurement taken on all the windows at once, and the model must not move
     torch.manual_seed(0)
-    model = build_model(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, norm="dyt",
+    model = Transformer(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8, norm="dyt",
                                     alpha_init=40.0))  # large enough that some elements saturate
     x = torch.randint(0, 32, (5, 8))
     before = model(x)[0]
     probed = probe_norms_and_rank(model, x, torch.autocast("cpu", enabled=False), chunk)
     assert torch.equal(model(x)[0], before)
-    with torch.no_grad(), watch_norms(model) as stats:
-        model.eval()
-        model(x)
+    stats = NormStats()
+    with torch.no_grad():
+        forward_with_hooks(model, x, torch.autocast("cpu", enabled=False), norm_hooks(model, stats))
     assert probed["norm_std"] == pytest.approx(stats.std(), rel=1e-12)
     assert probed["saturation_layers"] == stats.saturation()  # counts of elements: exact
     assert probed["saturation"] == stats.pooled_saturation() and 0 < probed["saturation"] < 1
@@ -198,6 +202,10 @@ def test_the_dyt_llm_recipe_takes_its_row_by_width():
     assert llm_alpha0(4096) == (0.8, 0.2, 0.2) and llm_alpha0(8192) == (0.2, 0.05, 0.05)
     assert llm_alpha0(6144) == (0.6, 0.15, 0.15)  # between 5120 and 8192: the 5120 row
     assert llm_alpha0(512) == llm_alpha0(3072) == (0.8, 0.2, 0.2)  # narrower than any tuned width
+
+
+def effective_rank(a):
+    return effective_rank_of_gram(a.double().T @ a.double())
 
 
 def test_effective_rank_counts_the_directions_used():

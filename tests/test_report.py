@@ -10,7 +10,7 @@ import paper
 from dyt import NORMS
 from report import delta_grid, report
 from runs import comparisons, group, load_runs
-from settings import claimed_norm
+from runs import claimed_norm
 from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
 
 

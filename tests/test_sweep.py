@@ -104,7 +104,7 @@ def test_the_dry_run_costs_a_grid_on_a_named_gpu(tmp_path):
 
 
 def test_a_held_run_folder_is_refused_and_a_stale_lock_taken_over(data_dir, tmp_path):
-    from checkpoint import lock_holder, take_lock
+    from run_folder import lock_holder, take_lock
     out = tmp_path / "c_s1337"  # the folder the sweep below trains c.py's seed 1337 in
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live process of ours
     try:

@@ -12,7 +12,7 @@ from memory import estimate, model_size
 
 
 def test_memory_estimate_shards_under_fsdp_and_says_why_3_78b_shards():
-    cfg = read_settings([os.path.join(REPO, "config", "dyt_3.78b_118m.py")])[0]
+    cfg = vars(read_settings([os.path.join(REPO, "config", "dyt_3.78b_118m.py")])[0])
     one, ddp, fsdp = estimate(cfg), estimate(cfg, world=8), estimate(cfg, world=8, fsdp=True)
     for part in ("params", "grads", "optimizer"):  # FSDP keeps an eighth of every state on each of 8 GPUs
         assert fsdp[part] == pytest.approx(one[part] / 8)
@@ -52,10 +52,10 @@ def test_bench_evaluation_share_falls_as_evaluations_thin_out(data_dir):
 def test_bench_loop_compares_train_py_with_the_bare_loop(data_dir):
     out = bench(data_dir, "--eval_interval=10", "--sections=loop", "--steps=20")
     share = float(re.search(r"train.py runs at (\d+\.\d+)% of the bare loop", out).group(1))
-    # near 100% on an idle machine, but a tiny model's milliseconds swing several-fold beside other work
-    # (785% once, under a sweep); a unit mistake (ms against s: x1000, tokens against steps: x256) lands
-    # far outside either way
-    assert 4 < share < 2500
+    # near 100% on an idle machine (the tests run one at a time); a tiny model's milliseconds swing beside
+    # other work (785% once, under a sweep), so up to 4x either way passes, while a unit mistake (ms against
+    # s: x1000, tokens against steps: x128, the micro-batch's tokens against the step's) lands outside
+    assert 25 < share < 400
 
 
 def test_no_module_imports_one_that_imports_it_back():

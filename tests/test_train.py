@@ -142,7 +142,7 @@ def test_a_one_process_checkpoint_resumes_under_two_processes(data_dir, tmp_path
 
 
 def test_a_process_or_device_the_checkpoint_has_no_random_state_for_seeds_one(monkeypatch):
-    from checkpoint import restore_rng, rng_state
+    from run_folder import restore_rng, rng_state
     saved = [rng_state("cpu")]  # a one-process CPU run: no CUDA state
     torch.manual_seed(0)
     restore_rng(saved, 0, "cpu", seed=5, step=8)

@@ -12,7 +12,7 @@ import torch
 from conftest import digits, kill_at_a_random_moment, read_log, run
 from dyt import NORMS, takes
 from images import TrainImages, load_images
-from model import ModelConfig, build_model
+from model import ModelConfig, Transformer
 from prepare_data import main as prepare
 
 # a ViT small enough to train in a few seconds on the digits
@@ -97,7 +97,7 @@ def test_augmentation_is_a_function_of_the_seed_and_the_example_whatever_the_lay
 def test_the_vits_gradient_matches_finite_differences_under_every_norm(norm):
     torch.manual_seed(0)
     options = {"alpha_init": 0.7} if "alpha_init" in takes(norm) else {}
-    model = build_model(ModelConfig(arch="vit", n_layer=1, n_head=2, n_embd=8, patch_size=2, image_size=4, channels=2,
+    model = Transformer(ModelConfig(arch="vit", n_layer=1, n_head=2, n_embd=8, patch_size=2, image_size=4, channels=2,
                                     num_classes=3, bias=True, norm=norm, **options)).double()
     images = torch.randn(2, 2, 4, 4, dtype=torch.float64, requires_grad=True)
     targets = torch.tensor([0, 2])
@@ -109,7 +109,7 @@ def test_the_vits_gradient_matches_finite_differences_under_every_norm(norm):
 def test_a_vit_attends_both_ways_and_its_probes_measure_it():
     from probes import entropy_max, probe_attention, probe_norms_and_rank
     torch.manual_seed(0)
-    model = build_model(ModelConfig(arch="vit", n_layer=2, n_head=2, n_embd=16, patch_size=2, image_size=8, channels=1,
+    model = Transformer(ModelConfig(arch="vit", n_layer=2, n_head=2, n_embd=16, patch_size=2, image_size=8, channels=1,
                                     num_classes=10, bias=True, norm="dyt"))
     images = torch.randn(4, 1, 8, 8)
     # the class token's output depends on the last patch: attention is not causal
@@ -149,6 +149,6 @@ def test_torchrun_starts_the_papers_cifar_config_on_a_cifar_format_archive(tmp_p
         "--eval_interval=2", "--batch_size=8", "--n_layer=1", torchrun=2)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["norm"] == "dyt" and summary["config"]["augment_flip"] is True
-    one_block = build_model(ModelConfig(arch="vit", n_layer=1, n_head=4, n_embd=256, patch_size=4, image_size=32, channels=3,
+    one_block = Transformer(ModelConfig(arch="vit", n_layer=1, n_head=4, n_embd=256, patch_size=4, image_size=32, channels=3,
                                         num_classes=10, bias=True, norm="dyt", alpha_init=2.0))
     assert summary["n_params"] == one_block.num_params() and 0 <= summary["final_accuracy"] <= 1 and len(read_log(out)) == 3

@@ -1,17 +1,17 @@
 """
-What a run keeps on disk, and how it gets there safely.
+A run's folder (out_dir): what a run keeps on disk, who may write it, and whether it may be resumed.
 
-out_dir holds settings.json (the run's resolved settings), log.jsonl (one line per evaluation),
-ckpt.pt (the latest evaluated state) and, once the run is finished, summary.json (or diverged.json if
-its loss became NaN). Every file is written to a temporary name and renamed, so a kill, or a disk that
-fills, at any moment leaves the previous version whole; a write that fails is one line naming the file. Checkpoints
-hold whole tensors keyed by parameter name whether the model was plain, under DDP or sharded by
-FSDP, so any of them resumes under any other, and sample.py reads them in one process.
+out_dir holds settings.json (the run's resolved settings), log.jsonl (one line per evaluation), ckpt.pt
+(the latest evaluated state), best.pt (the weights of the lowest validation loss, when it is a prefix),
+summary.json once the run is finished (or diverged.json if its loss became NaN), and a lock while a
+process trains it. Every file is written atomically (atomic.py). Checkpoints hold whole tensors keyed by
+parameter name whether the model was plain, under DDP or sharded by FSDP, so any of them resumes under
+any other, and sample.py reads them in one process.
 """
 
 import atexit
-import errno
 import json
+import math
 import os
 import socket
 from contextlib import contextmanager
@@ -21,8 +21,9 @@ from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model
                                                      get_optimizer_state_dict, set_model_state_dict,
                                                      set_optimizer_state_dict)
 
-from cli import ConfigError, UserError, WriteError
-from settings import differences, say_differences
+from atomic import WriteError, append_line, atomic_open, atomic_save
+from cli import UserError
+from settings import identity
 
 
 class RunError(UserError):
@@ -49,64 +50,6 @@ def restore_rng(states, rank, device_type, seed, step):
             torch.cuda.set_rng_state(saved["cuda"])
         else:
             torch.cuda.manual_seed(derived)
-
-
-NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # a full disk, a file-size limit, a quota
-
-
-def cannot_write(path, error):
-    """The one line for a file that could not be written (a full disk, a file-size limit, permissions).
-    torch's zip writer reports a failed write as its own RuntimeError: the OSError behind it says why."""
-    while not isinstance(error, OSError) and error.__context__ is not None:
-        error = error.__context__
-    return WriteError(path, getattr(error, "strerror", None) or str(error).splitlines()[0])
-
-
-@contextmanager
-def atomic_open(path, mode="w"):
-    """open(path, mode) for writing, through path + '.tmp' renamed at the end: a reader sees the old
-    file or the new one, never half of one. On an error the temporary file is removed, and an OSError
-    (no space, a size limit) becomes a WriteError naming the file."""
-    tmp = path + ".tmp"
-    try:
-        f = open(tmp, mode)
-    except OSError as e:  # a missing or read-only folder, no permission
-        raise cannot_write(path, e) from None
-    try:
-        with f:
-            yield f
-        os.replace(tmp, path)
-    except OSError as e:
-        if e.errno in NO_ROOM:  # other OSErrors of the body (a download that failed) are the caller's
-            raise cannot_write(path, e) from None
-        raise
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def atomic_save(obj, path, text=False):
-    """obj as JSON (text) or as a torch checkpoint, written atomically."""
-    with atomic_open(path, "w" if text else "wb") as f:
-        if text:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        else:
-            try:
-                torch.save(obj, f)
-            except RuntimeError as e:
-                if not isinstance(e.__context__, OSError):
-                    raise
-                raise cannot_write(path, e) from None
-
-
-def append_line(path, row):
-    """One JSON line at the end of a log; a line cut by a failed write is skipped by read_log."""
-    try:
-        with open(path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-    except OSError as e:
-        raise cannot_write(path, e) from None
 
 
 def full_state(model, optimizer):
@@ -162,22 +105,6 @@ def read_log(path, up_to_iter):
             if row["iter"] <= up_to_iter:
                 rows.append(row)
     return rows
-
-
-def diverged(cfg, master, what):
-    """Mark the run as diverged (report.py lists it apart) and say so; the last checkpoint stays good."""
-    if master:
-        atomic_save({"reason": what}, os.path.join(cfg.out_dir, "diverged.json"), text=True)
-    return RunError(f"{what}: the run diverged. The last good checkpoint is {os.path.join(cfg.out_dir, 'ckpt.pt')}; "
-                    f"lower learning_rate or raise warmup_iters")
-
-
-def check_out_dir(cfg):
-    """Refuse to start from scratch where a finished or resumable run already is."""
-    for name, what in (("summary.json", "a finished run"), ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
-        if os.path.exists(os.path.join(cfg.out_dir, name)) and not cfg.overwrite:
-            raise RunError(f"{cfg.out_dir} already holds {what}: choose another out_dir, "
-                           f"or pass --overwrite=True to start again from scratch")
 
 
 class RunLocked(RunError):
@@ -269,56 +196,126 @@ def read_settings_file(out_dir):
                        f"--overwrite=True") from None
 
 
-def check_run_folder(cfg, master):
-    """Before anything is built: refuse a folder that is a file or that another process trains, a
-    finished run where a new one would start, and a resume whose settings differ from the run's in a
-    key that changes it (or that would shorten it). Returns the checkpoint to resume from, or None."""
-    if os.path.exists(cfg.out_dir) and not os.path.isdir(cfg.out_dir):
-        raise RunError(f"out_dir {cfg.out_dir} is a file, not a folder: choose another out_dir")
-    holder = lock_holder(cfg.out_dir) if master else None
-    if holder:  # before anything else: what is in the folder is that process's business
-        raise held(cfg.out_dir, holder)
-    if cfg.init_from == "scratch":
-        if master:
-            check_out_dir(cfg)
-        return None
-    if cfg.init_from != "resume":
-        raise ConfigError(f"init_from={cfg.init_from!r}: use scratch or resume")
-    ckpt_path = os.path.join(cfg.out_dir, "ckpt.pt")
-    ckpt = load_checkpoint(ckpt_path, hint="start with init_from=scratch")
-    stored = read_settings_file(cfg.out_dir)
-    if stored is None:
-        raise RunError(f"cannot resume {cfg.out_dir}: it holds a checkpoint but no settings.json, so the settings its run "
-                       f"was trained with are unknown; start over with --init_from=scratch --overwrite=True")
-    diffs = differences(stored, vars(cfg))
-    if diffs:
-        raise RunError(f"cannot resume {cfg.out_dir}: its run was trained with other settings: {say_differences(diffs)}; "
-                       f"choose another out_dir, or start over with --init_from=scratch --overwrite=True")
-    if cfg.max_iters < ckpt["iter"]:
-        raise RunError(f"cannot resume {cfg.out_dir} to max_iters={cfg.max_iters}: its checkpoint is at step "
-                       f"{ckpt['iter']}, and a run is continued, not shortened")
-    return ckpt
+NOT_SET = object()  # the value of a key a folder's settings lack: written before that setting existed
 
 
-def start_or_resume(cfg, ckpt, changes, model, optimizer, rank, device_type, master):
-    """Start a run in cfg.out_dir from scratch, or resume it from ckpt (check_run_folder's), and leave
-    out_dir as of that point: the settings asked for, the log cut back to the checkpoint, no stale
-    summary or divergence mark. Returns (first step, elapsed seconds, training seconds) so far."""
-    log_path = os.path.join(cfg.out_dir, "log.jsonl")
-    start_iter, elapsed_s, train_time_s, log_rows = 0, 0.0, 0.0, []
-    if ckpt is not None:
-        load_full_state(model, ckpt["model"], optimizer, ckpt["optimizer"])
-        restore_rng(ckpt["rng"], rank, device_type, cfg.seed, ckpt["iter"])
-        start_iter, elapsed_s, train_time_s = ckpt["iter"], ckpt["elapsed_s"], ckpt["train_time_s"]
-        log_rows = read_log(log_path, start_iter)
-    if master:
+def differences(stored, asked):
+    """The keys, beyond where and how a run goes, in which a run folder's settings differ from the ones
+    asked for: [(key, stored value, asked value)]. A key the folder's settings lack differs (the run's
+    value for it is unknown); max_iters is compared by the caller (a run may be continued)."""
+    return [(k, stored.get(k, NOT_SET), v) for k, v in identity(asked).items()
+            if k != "max_iters" and (k not in stored or stored[k] != v)]
+
+
+def say_differences(diffs):
+    """'norm (dyt there, layernorm asked), n_embd (32 there, 48 asked)'."""
+    return ", ".join(f"{k} ({'not set' if there is NOT_SET else repr(there)} there, {asked!r} asked)"
+                     for k, there, asked in diffs)
+
+
+class RunFolder:
+    """A run's folder as one process of the run uses it: the first process (master) writes it; every
+    process reads the checkpoint it resumes from. Keeps the lowest validation loss logged so far and the
+    step of the last checkpoint written."""
+
+    def __init__(self, out_dir, master):
+        self.out_dir, self.master = out_dir, master
+        self.ckpt_path, self.best_path = self.path("ckpt.pt"), self.path("best.pt")
+        self.log_path = self.path("log.jsonl")
+        self.best_val_loss, self.ckpt_iter = math.inf, None
+
+    def path(self, name):
+        return os.path.join(self.out_dir, name)
+
+    def check(self, settings, init_from, overwrite):
+        """Before anything is built: refuse a folder that is a file or that another process trains, a
+        finished run where a new one would start, and a resume whose settings differ from the run's in a
+        key that changes it (or that would shorten it). Returns the checkpoint to resume from, or None."""
+        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
+            raise RunError(f"out_dir {self.out_dir} is a file, not a folder: choose another out_dir")
+        holder = lock_holder(self.out_dir) if self.master else None
+        if holder:  # before anything else: what is in the folder is that process's business
+            raise held(self.out_dir, holder)
+        if init_from == "scratch":
+            for name, what in (("summary.json", "a finished run"),
+                               ("ckpt.pt", "an unfinished run (resume it with --init_from=resume)")):
+                if self.master and os.path.exists(self.path(name)) and not overwrite:
+                    raise RunError(f"{self.out_dir} already holds {what}: choose another out_dir, "
+                                   f"or pass --overwrite=True to start again from scratch")
+            return None
+        ckpt = load_checkpoint(self.ckpt_path, hint="start with init_from=scratch")
+        stored = read_settings_file(self.out_dir)
+        if stored is None:
+            raise RunError(f"cannot resume {self.out_dir}: it holds a checkpoint but no settings.json, so the settings "
+                           f"its run was trained with are unknown; start over with --init_from=scratch --overwrite=True")
+        diffs = differences(stored, settings)
+        if diffs:
+            raise RunError(f"cannot resume {self.out_dir}: its run was trained with other settings: "
+                           f"{say_differences(diffs)}; choose another out_dir, or start over with --init_from=scratch "
+                           f"--overwrite=True")
+        if settings["max_iters"] < ckpt["iter"]:
+            raise RunError(f"cannot resume {self.out_dir} to max_iters={settings['max_iters']}: its checkpoint is at "
+                           f"step {ckpt['iter']}, and a run is continued, not shortened")
+        return ckpt
+
+    def start(self, ckpt, settings, changes):
+        """Take the folder (its lock) and leave it as of the run's start: from scratch, or as of the
+        checkpoint it resumes from (check's): the settings asked for, the log cut back to the checkpoint,
+        no stale summary or divergence mark."""
+        if ckpt is not None:
+            self.ckpt_iter = ckpt["iter"]
+        if not self.master:
+            return
+        log_rows = read_log(self.log_path, ckpt["iter"]) if ckpt is not None else []
+        self.best_val_loss = min((r["val_loss"] for r in log_rows), default=math.inf)
         # one writer per folder; released however this process ends but by a kill, whose lock the next run sees is stale
-        atexit.register(release_lock, take_lock(cfg.out_dir))
-        stale = ("summary.json", "diverged.json") + (() if ckpt is not None else ("ckpt.pt", "best.pt"))
-        for name in stale:
-            if os.path.exists(os.path.join(cfg.out_dir, name)):
-                os.remove(os.path.join(cfg.out_dir, name))
-        atomic_save({"settings": vars(cfg), "changes": changes}, os.path.join(cfg.out_dir, "settings.json"), text=True)
-        with atomic_open(log_path) as f:  # the log as of the checkpoint
+        atexit.register(release_lock, take_lock(self.out_dir))
+        for name in ("summary.json", "diverged.json") + (() if ckpt is not None else ("ckpt.pt", "best.pt")):
+            if os.path.exists(self.path(name)):
+                os.remove(self.path(name))
+        atomic_save({"settings": settings, "changes": changes}, self.path("settings.json"), text=True)
+        with atomic_open(self.log_path) as f:  # the log as of the checkpoint
             f.writelines(json.dumps(r) + "\n" for r in log_rows)
-    return start_iter, elapsed_s, train_time_s
+
+    def save(self, row, ckpt, keep_best):
+        """An evaluation (the first process writes): its line of the log, best.pt when keep_best and its
+        validation loss is the lowest so far (strictly: the first of equal losses stays), then ckpt.pt."""
+        if not self.master:
+            return
+        with self.saving():
+            append_line(self.log_path, row)
+            if keep_best and row["val_loss"] < self.best_val_loss:
+                self.best_val_loss = row["val_loss"]
+                atomic_save({k: ckpt[k] for k in ("model", "model_args", "meta", "iter")}, self.best_path)
+            atomic_save(ckpt, self.ckpt_path)
+        self.ckpt_iter = ckpt["iter"]
+
+    def best_checkpoint(self, step):
+        """best.pt, checked to hold the step the log says is the best."""
+        best = load_checkpoint(self.best_path, hint="train the run again with init_from=scratch --overwrite=True")
+        if best["iter"] != step:
+            raise RunError(f"{self.best_path} holds step {best['iter']}, but the log's best validation loss is at step "
+                           f"{step}: it is not this run's; train the run again with init_from=scratch --overwrite=True")
+        return best
+
+    def finish(self, summary):
+        with self.saving():
+            atomic_save(summary, self.path("summary.json"), text=True)
+
+    def diverged(self, what):
+        """Mark the run as diverged (report.py lists it apart) and say so; the last checkpoint stays good."""
+        if self.master:
+            atomic_save({"reason": what}, self.path("diverged.json"), text=True)
+        return RunError(f"{what}: the run diverged. The last good checkpoint is {self.ckpt_path}; "
+                        f"lower learning_rate or raise warmup_iters")
+
+    @contextmanager
+    def saving(self):
+        """A run's writes: one that fails says where the run's last checkpoint is, which a resume starts from."""
+        try:
+            yield
+        except WriteError as e:
+            if self.ckpt_iter is None:
+                raise WriteError(e.path, e.why, "the run has no checkpoint yet: make room and start it again") from None
+            raise WriteError(e.path, e.why, f"the run's last checkpoint, {self.ckpt_path}, holds step {self.ckpt_iter}: "
+                                            f"make room and resume it with --init_from=resume") from None
