@@ -48,8 +48,9 @@ class Bench:
 
 
 def sync(device):
+    """Wait for the device the work runs on (not only the current one: cuda:1 while cuda:0 is current)."""
     if device.startswith("cuda"):
-        torch.cuda.synchronize()
+        torch.cuda.synchronize(device)
 
 
 def timed(fn, device, reps, warmup=3):
@@ -129,6 +130,8 @@ def section_norms(cfg, bench):
                 norm = make_norm(kind, width).to(cfg.device)  # each with its own alpha_0 and eps
                 if "frozen" in opts:
                     getattr(norm, opts["frozen"]).requires_grad_(False)
+                if compiled:  # each variant compiled afresh: past Dynamo's recompile limit (8 per forward) a
+                    torch._dynamo.reset()  # ninth would run eager without a word
                 f = torch.compile(norm) if compiled else norm
                 times.append(timed(lambda: f(x).backward(grad), cfg.device, reps=20))
             cells = [f"{kind}{' -' + o['frozen'] + ' grad' if o else ''} {t * 1000:.2f} (x{t / times[0]:.2f})"

@@ -19,7 +19,7 @@ from dataclasses import fields
 from typing import get_args
 
 from cli import COMMAND_LINE, ConfigError, run_cli
-from settings import DEFAULTS, LABEL_KEYS, RUN_KEYS, Config
+from settings import DEFAULTS, LABEL_KEYS, RUN_KEYS, SPLIT_KEYS, Config, global_batch
 
 def check(key, value, declared, source):
     """value as the setting `key` of the dataclass `declared` takes it, or a ConfigError that says why not."""
@@ -128,8 +128,9 @@ def read_settings(argv):
     files = [a for a in argv if not a.startswith("--")]
     from_files = configure(Config, files)
     given = list(dict.fromkeys(a[2:].partition("=")[0] for a in argv if a.startswith("--")))
-    changes = [(k, cfg[k], from_files[k]) for k in given
-               if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]]
+    changes = [(k, cfg[k], from_files[k]) for k in given  # a new split of the same global batch is the same run
+               if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]
+               and (k not in SPLIT_KEYS or global_batch(cfg) != global_batch(from_files))]
     cfg["method"] = method_of(cfg, sources)
     sources.setdefault("method", "its norm's label")
     own = getattr(NORMS.get(cfg["norm"]), "alpha_default", None)

@@ -53,11 +53,12 @@ def normalise(pixels, pixel_max):
 class TrainImages:
     """The training batches of one run: example k of the run (k = step * batch + i) is an image of the
     budget, drawn epoch by epoch without replacement (epoch e visits the images in an order drawn from
-    (seed, e)), cropped and flipped as drawn from (seed, k)."""
+    (seed, e)), cropped and flipped as drawn from (seed, k). The draws are made on the CPU, a few numbers
+    an image; the images are normalised, cropped and flipped on `device`, the whole batch at once."""
 
-    def __init__(self, x, y, seed, meta, pad, flip):
+    def __init__(self, x, y, seed, meta, pad, flip, device="cpu"):
         self.x, self.y, self.seed, self.n = x, y, seed, len(x)
-        self.pixel_max, self.pad, self.flip = meta["pixel_max"], pad, flip
+        self.pixel_max, self.pad, self.flip, self.device = meta["pixel_max"], pad, flip, device
         self._epoch, self._order = None, None
 
     def _index(self, k):
@@ -67,23 +68,27 @@ class TrainImages:
             self._order, self._epoch = torch.randperm(self.n, generator=g).numpy(), epoch
         return self._order[k % self.n]
 
-    def augment(self, image, k):
-        """One normalised image (C, H, W) as example k sees it: a random crop of it padded with black pixels
-        (torchvision's RandomCrop pads before normalising: black is -1 after), a random flip."""
+    def draws(self, k):
+        """Example k's crop offsets (row, column, in the padded image) and whether it is flipped."""
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + 7_919 * k + 1)
-        size = image.shape[-1]
-        if self.pad:
-            i, j = torch.randint(2 * self.pad + 1, (2,), generator=g).tolist()
-            image = F.pad(image, (self.pad,) * 4, value=-1.0)[:, i: i + size, j: j + size]
-        if self.flip and torch.rand(1, generator=g).item() < 0.5:
-            image = image.flip(-1)
-        return image
+        i, j = torch.randint(2 * self.pad + 1, (2,), generator=g).tolist() if self.pad else (0, 0)
+        return i, j, bool(self.flip and torch.rand(1, generator=g).item() < 0.5)
 
     def batch(self, first, count):
-        """x (count, C, H, W) float, y (count,) int64 for examples first .. first + count - 1."""
+        """x (count, C, H, W) float, y (count,) int64 for examples first .. first + count - 1, on the device:
+        each image a random crop of it padded with black pixels (torchvision's RandomCrop pads before
+        normalising: black is -1 after), then flipped if drawn so."""
         idx = [self._index(k) for k in range(first, first + count)]
-        x = torch.stack([self.augment(image, k) for image, k in zip(normalise(self.x[idx], self.pixel_max),
-                                                                    range(first, first + count))])
+        pixels = torch.as_tensor(np.asarray(self.x[idx])).to(self.device, non_blocking=True)
+        x = (pixels.float() / self.pixel_max - 0.5) / 0.5
+        i, j, flip = torch.tensor([self.draws(k) for k in range(first, first + count)]).to(self.device).unbind(1)
+        if self.pad:
+            size = x.shape[-1]
+            x = F.pad(x, (self.pad,) * 4, value=-1.0)
+            rows = (i[:, None] + torch.arange(size, device=x.device))[:, :, None]  # (count, H, 1)
+            cols = (j[:, None] + torch.arange(size, device=x.device))[:, None, :]  # (count, 1, W)
+            x = x[torch.arange(count, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+        x = torch.where(flip.bool()[:, None, None, None], x.flip(-1), x).contiguous()
         return x, torch.as_tensor(np.asarray(self.y[idx]), dtype=torch.int64)
 
 
@@ -92,7 +97,7 @@ def eval_batch(x, y, indices, pixel_max):
     return normalise(x[indices], pixel_max), torch.as_tensor(np.asarray(y[indices]), dtype=torch.int64)
 
 
-def read_images(cfg, meta, probe_images):
+def read_images(cfg, meta, probe_images, device="cpu"):
     """An image dataset's Reading: the budget's images, augmented for training; every test image, and a
     sample of the training images of the same size (unaugmented), for evaluation; probe_images training
     images for the probes."""
@@ -105,7 +110,8 @@ def read_images(cfg, meta, probe_images):
 
     val_items, train_items = list(range(len(vx))), list(range(len(tx)))
     return Reading(
-        batches=TrainImages(tx, ty, cfg.seed, meta, cfg.augment_pad, cfg.augment_flip), tokens_per_example=per_image,
+        batches=TrainImages(tx, ty, cfg.seed, meta, cfg.augment_pad, cfg.augment_flip, device),
+        tokens_per_example=per_image,
         train_size=len(tx) * per_image, val_size=len(vx) * per_image,
         val=pictures(vx, vy, val_items), train=pictures(tx, ty, spread(train_items, len(val_items))), val_full=None,
         probe_x=eval_batch(tx, ty, spread(train_items, probe_images), meta["pixel_max"])[0],

@@ -69,9 +69,9 @@ class Machine:
         return torch.autocast(self.device_type, dtype=torch.bfloat16) if self.dtype == "bfloat16" else nullcontext()
 
     def to_device(self, t):
-        """A batch on the run's device, images in the weights' dtype; pinned memory lets the copy to a GPU
-        overlap with compute."""
-        t = t.pin_memory() if self.device_type == "cuda" else t
+        """A batch on the run's device (where it is not already), images in the weights' dtype; pinned
+        memory lets the copy to a GPU overlap with compute."""
+        t = t.pin_memory() if self.device_type == "cuda" and t.device.type == "cpu" else t
         return t.to(self.device, dtype=getattr(torch, self.param_dtype) if t.is_floating_point() else None,
                     non_blocking=True)
 

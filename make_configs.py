@@ -135,8 +135,9 @@ def config_text(row, scale, budget, arm):
         lines.append(f'budget = "{budget}"')
     if scale in SCALES:
         n_layer, n_head, n_embd, batch, accum, lr = SCALES[scale]
+        fit = "8 GPUs, each with its shard" if scale in SHARDED else "one GPU"
         lines += ["", "# the model" + (f": {batch} x {accum} = {batch * accum} sequences of 512 tokens per step, split "
-                                       "to fit one GPU" if batch else "")]
+                                       f"to fit {fit} (another split is the same run)" if batch else "")]
         lines += [f"{k} = {literal(v)}" for k, v in (("n_layer", n_layer), ("n_head", n_head), ("n_embd", n_embd),
                   ("batch_size", batch), ("gradient_accumulation_steps", accum), ("learning_rate", lr)) if v is not None]
         if scale in SHARDED:

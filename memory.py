@@ -8,16 +8,22 @@ Compute: training FLOPs are 6 N per token for the weights (forward and backward)
 12 n_layer n_embd block_size per token for attention, the estimate of PaLM's appendix and nanoGPT;
 GPU hours divide them by an assumed fraction (MFU) of a GPU's dense bf16 peak.
 
-An estimate, not a measurement (bench.py measures): fp32 weights and gradients (4 + 4 bytes per
-parameter), AdamW's two moments (8 bytes), all divided by the number of processes under FSDP, and
-the activations of one micro-batch kept for the backward pass. Per layer and token, a pre-norm block
-keeps about 17 values of width n_embd, 34 bytes in bf16 (Korthikanti et al. 2022, with flash
-attention, so no T x T matrix), twice that in fp32; the logits add 10 bytes per token and vocabulary entry (bf16
-logits, their fp32 copy for the loss, its gradient). Allocator slack and the CUDA context (1-2 GB)
-come on top: leave a margin.
+An estimate, not a measurement (bench.py measures), of what one process holds at its peak: fp32
+weights and gradients (4 + 4 bytes per parameter), AdamW's two moments (8 bytes), all divided by the
+number of processes under FSDP (DDP keeps its gradient buckets beside the gradients); under FSDP with
+several micro-steps per step, the whole fp32 gradients the steps without a sync accumulate; in bf16 the
+weights' bf16 copies (autocast's, kept for the backward; under FSDP the two blocks gathered at a time);
+the activations of one micro-batch kept for the backward pass; on a GPU the CUDA context (ASSUMED_CONTEXT,
+not measured here). Per layer and token, a pre-norm block keeps about 17 values of width n_embd, 34 bytes
+in bf16 (Korthikanti et al. 2022, with flash attention, so no T x T matrix), twice that in fp32; the
+logits add 10 bytes per token and vocabulary entry (bf16 logits, their fp32 copy for the loss, its
+gradient), 12 in fp32. Against the peak measured on a CPU (tests/test_tools.py, a 124M GPT) it is within
+ERROR; a plan left with less than HEADROOM of a GPU's memory is marked, as allocator slack and
+fragmentation take about that.
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -71,24 +77,41 @@ def training_flops(cfg, n_params):
     return (6 * n_params + 12 * cfg["n_layer"] * cfg["n_embd"] * T) * tokens
 
 
+# The share of a GPU's dense bf16 peak each way of running is expected to reach: EXPECTED, not measured (no
+# GPU has run this code yet; bench.py measures it where one is). A model replicated on each GPU and compiled
+# whole (DDP or one GPU), as nanoGPT's GPT-2 124M reaches on an A100; a sharded one (FSDP), whose blocks are
+# compiled one by one and gather their bf16 weights every step while embeddings, head and loss run eager; a
+# ViT of a few dozen tokens a sequence, whose matmuls are too small to keep the tensor cores busy.
+EXPECTED_MFU = {"replicated": 0.40, "sharded": 0.30, "short sequences": 0.15}
+
+
+def way_of_running(cfg):
+    """Which EXPECTED_MFU a run's settings fall under."""
+    return "sharded" if cfg["fsdp"] else "short sequences" if sequence(cfg) < 128 else "replicated"
+
+
 def cost_table(runs, gpu, mfu, nproc):
     """A line per run (name, state, parameters, training PFLOPs, GPU hours on `gpu` at `mfu` of its bf16
-    peak, hours on nproc of them) and the totals, for runs = [(run_dir, state, train.py settings)]."""
+    peak, or at the MFU expected of its way of running when mfu is None, hours on nproc of them) and the
+    totals, for runs = [(run_dir, state, train.py settings)]."""
     peak = gpu_peak(gpu)
     if peak is None:
         raise ConfigError(f"no bf16 peak known for GPU {gpu!r}: use one of {', '.join(k for k, _ in GPU_PEAK_BF16)}")
-    lines = [f"{'state':>6}  {'run':40s} {'params':>8s} {'PFLOP':>10s} {'GPU h':>8s} {f'h on {nproc}':>8s}"]
+    lines = [f"{'state':>6}  {'run':40s} {'params':>8s} {'PFLOP':>10s} {'GPU h':>8s} {f'h on {nproc}':>8s}  MFU"]
     todo = every = 0.0
     for run_dir, state, cfg in runs:
         n = model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]
         flops = training_flops(cfg, n)
-        gpu_hours = flops / (mfu * peak) / 3600
+        share = mfu or EXPECTED_MFU[way_of_running(cfg)]
+        gpu_hours = flops / (share * peak) / 3600
         every += gpu_hours
         todo += gpu_hours if state != "done" else 0.0
         lines.append(f"{state:>6}  {os.path.basename(run_dir):40s} {readable(n):>8s} "
-                     f"{flops / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}")
+                     f"{flops / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}  {share:.0%}"
+                     + ("" if mfu else f" ({way_of_running(cfg)}, expected)"))
     done = sum(state == "done" for _, state, _ in runs)
-    lines.append(f"{done} of {len(runs)} runs done. The grid: {every:,.1f} GPU hours on {gpu} at {mfu:.0%} of its "
+    at = f"at {mfu:.0%} of its" if mfu else "at the MFU expected of each way of running (memory.py) of its"
+    lines.append(f"{done} of {len(runs)} runs done. The grid: {every:,.1f} GPU hours on {gpu} {at} "
                  f"{peak / 1e12:.0f} TFLOP/s bf16 peak; {todo:,.1f} for the runs not done.")
     # what the paper itself ran of these configs: its seeds per config, not the sweep's
     configs = {}
@@ -99,9 +122,10 @@ def cost_table(runs, gpu, mfu, nproc):
            for cfg in configs.values() if cfg.get("study") == "regime"]
     ran = [(cfg, n) for cfg, n in ran if n]
     if ran:
-        hours = sum(n * training_flops(cfg, model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]) for cfg, n in ran)
+        hours = sum(n * training_flops(cfg, model_size({**cfg, "vocab_size": vocab_size(cfg)})[0])
+                    / (mfu or EXPECTED_MFU[way_of_running(cfg)]) for cfg, n in ran)
         lines.append(f"What the paper ran of these {len(ran)} configs (3 seeds each, 2 for the 1M alpha sweep and "
-                     f"for RMSNorm): {sum(n for _, n in ran)} runs, {hours / (mfu * peak) / 3600:,.1f} GPU hours.")
+                     f"for RMSNorm): {sum(n for _, n in ran)} runs, {hours / peak / 3600:,.1f} GPU hours.")
     return "\n".join(lines)
 
 
@@ -109,19 +133,30 @@ def readable(n):
     return f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
 
 
-def estimate(cfg, world=1, fsdp=False, dtype="bfloat16"):
-    """Bytes per process: {params, grads, optimizer, activations, total}."""
+ASSUMED_CONTEXT = 1.0e9  # the CUDA context, cuBLAS's workspace and NCCL's buffers: a typical figure, not measured here
+ERROR = 0.25               # how far the estimate may be from a measured peak (tests/test_tools.py holds it to that)
+HEADROOM = 0.10            # the share of a GPU's memory a plan should leave free
+
+
+def estimate(cfg, world=1, fsdp=False, dtype="bfloat16", device="cuda"):
+    """Bytes one process holds at its peak: {weights, gradients, optimizer, ..., activations, total}."""
     n, model_cfg = model_size(cfg)
     shard = world if fsdp else 1
-    global_batch = cfg["batch_size"] * cfg["gradient_accumulation_steps"]
-    micro = min(cfg["batch_size"], max(1, global_batch // world))  # sequences per forward pass
+    per_rank = cfg["batch_size"] * cfg["gradient_accumulation_steps"] // world
+    micro = math.gcd(cfg["batch_size"], per_rank)  # sequences per forward pass, as train.py splits a step
     tokens = micro * sequence(cfg)
     width = 2 if dtype == "bfloat16" else 4
     logits = micro * model_cfg.num_classes if cfg["arch"] == "vit" else tokens * model_cfg.vocab_size  # a ViT's: one row an image
-    activations = tokens * model_cfg.n_layer * 17 * width * model_cfg.n_embd + 10 * logits
-    out = {"params": 4 * n / shard, "grads": 4 * n / shard, "optimizer": 8 * n / shard, "activations": activations}
-    if not fsdp and world > 1:
-        out["grads"] *= 2  # DDP keeps its gradient buckets beside the gradients
+    out = {"weights": 4 * n / shard, "gradients": 4 * n / shard, "optimizer": 8 * n / shard}
+    if world > 1 and not fsdp:
+        out["gradients"] *= 2  # DDP keeps its gradient buckets beside the gradients
+    if fsdp and per_rank // micro > 1:
+        out["unsharded gradients"] = 4 * n  # the micro-steps without a sync accumulate whole fp32 gradients
+    if dtype == "bfloat16":
+        out["bf16 weights"] = 2 * n * (2 / model_cfg.n_layer if fsdp else 1)
+    out["activations"] = tokens * model_cfg.n_layer * 17 * width * model_cfg.n_embd + (10 if width == 2 else 12) * logits
+    if device == "cuda":
+        out["CUDA context"] = ASSUMED_CONTEXT
     out["total"] = sum(out.values())
     return out
 
@@ -150,10 +185,11 @@ def main(argv):
         cols = []
         for _, world, fsdp in layouts:
             gb = estimate(cfg, world, fsdp)["total"] / 1e9
-            cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else ' '}")
+            cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else '~' if gb > (1 - HEADROOM) * args.gpu_gb else ' '}")
         print(f"{os.path.basename(path)[:-3]:32s} {readable(model_size(cfg)[0]):>8s} " + " ".join(cols))
-    print(f"('!' = more than {args.gpu_gb:g} GB: use --fsdp=True over more GPUs, or a smaller batch_size "
-          f"with more gradient_accumulation_steps)")
+    print(f"('!' = more than {args.gpu_gb:g} GB, '~' = less than {HEADROOM:.0%} of it left over, which allocator "
+          f"slack takes: use --fsdp=True over more GPUs, or a smaller batch_size with more gradient_accumulation_steps, "
+          f"which is the same run; estimates within {ERROR:.0%} of a measured peak)")
 
 
 if __name__ == "__main__":

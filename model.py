@@ -22,7 +22,8 @@ from dyt import NORMS, make_norm, refused
 def setting(default, meaning, kind="what", least=None, choices=None):
     """A setting's one declaration: its default (its type is the field's), what it means (--help prints it),
     its kind ("what" makes a run what it is, and a resume must keep it; "label" is how report.py groups
-    runs; "where" is where and how a run goes, free to change on a resume) and the values it may take
+    runs; "where" is where and how a run goes, free to change on a resume; "split" divides the global
+    batch, which a resume must keep, into micro-batches) and the values it may take
     (at least `least`, or one of `choices`), which configurator.py checks."""
     return field(default=default, metadata={"meaning": meaning, "kind": kind, "least": least, "choices": choices})
 

@@ -20,6 +20,7 @@ looks finished.
 
 import argparse
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -98,20 +99,39 @@ def write_dataset(out_dir, train, val, meta):
     print(f"wrote {out_dir}: {len(train):,} train and {len(val):,} val tokens ({meta['tokenizer']})")
 
 
-def download(url, path):
-    """Fetch url to path with a progress line; a clear error when there is no network."""
+def download(url, path, expected=None):
+    """Fetch url to path with a progress line; a clear error when there is no network. The file is checked
+    against `expected` (a checksum, its size, its lines: what was published of it) before it is kept."""
     print(f"downloading {url}", file=sys.stderr)
+    expected = expected or {}
+    hashes = {name: hashlib.new(name) for name in ("md5", "sha256") if name in expected}
     try:
         with urllib.request.urlopen(url, timeout=30) as r, atomic_open(path, "wb") as f:
-            total, done = int(r.headers.get("Content-Length") or 0), 0
+            total, done, lines = int(r.headers.get("Content-Length") or 0), 0, 0
             while chunk := r.read(1 << 20):
                 f.write(chunk)
-                done += len(chunk)
+                done, lines = done + len(chunk), lines + chunk.count(b"\n")
+                for h in hashes.values():
+                    h.update(chunk)
                 pct = f" ({100 * done / total:.0f}%)" if total else ""
                 print(f"\r  {done / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
-        print(file=sys.stderr)
+            print(file=sys.stderr)
+            found = {"bytes": done, "lines": lines, **{name: h.hexdigest() for name, h in hashes.items()}}
+            wrong = [k for k in expected if k in found and found[k] != expected[k]]
+            if wrong:  # raised inside atomic_open: the file is not kept
+                raise DataError(f"{url} is not the published file: its {', '.join(f'{k} is {found[k]}' for k in wrong)}, "
+                                f"expected {', '.join(f'{k} {expected[k]}' for k in wrong)}; it was not kept: download "
+                                f"it again, or pass a good copy with --input PATH")
     except OSError as e:
         raise DataError(f"could not download {url} ({e}): download it yourself and pass --input PATH") from None
+
+
+# What each download must be, checked before it is kept: its checksum where one is published (WikiText-103's
+# as the Hugging Face wikitext dataset records it, CIFAR's as torchvision does), else its size and lines
+PUBLISHED = {
+    WIKITEXT_URL: {"sha256": "91c00ae287f0d699e18605c84afc9e45c192bc6b7797ff8837e5474655a33794", "bytes": 191_984_949},
+    SHAKESPEARE_URL: {"bytes": 1_115_394, "lines": 40_000},
+}
 
 
 def source_file(args, url, copies=(), name=None):
@@ -122,7 +142,7 @@ def source_file(args, url, copies=(), name=None):
     path = next((p for p in copies if os.path.exists(p)), os.path.join(args.data_dir, name or os.path.basename(url)))
     if not os.path.exists(path):
         os.makedirs(args.data_dir, exist_ok=True)
-        download(url, path)
+        download(url, path, PUBLISHED.get(url))
     return path
 
 
@@ -191,7 +211,12 @@ CIFAR = {  # name: (URL, folder in the archive, training members, test member, l
     "cifar100": ("https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", "cifar-100-python", ["train"], "test",
                  b"fine_labels", 100),
 }
+PUBLISHED.update({  # torchvision's records (datasets/cifar.py: tgz_md5)
+    CIFAR["cifar10"][0]: {"md5": "c58f30108f718f92721af3b95e74349a", "bytes": 170_498_071},
+    CIFAR["cifar100"][0]: {"md5": "eb9058c3a382ffc7106e4002c42a8d85"},
+})
 DIGITS_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/optdigits/optdigits.tes"
+PUBLISHED[DIGITS_URL] = {"lines": 1_797}  # no checksum or size published: the UCI test set's 1,797 rows
 DIGITS_COPIES = ("data/digits.csv.gz", "../shared/data/digits.csv.gz")
 DIGITS_TEST_FRACTION = 0.2
 

@@ -203,8 +203,8 @@ def differences(stored, asked):
     """The keys, beyond where and how a run goes, in which a run folder's settings differ from the ones
     asked for: [(key, stored value, asked value)]. A key the folder's settings lack differs (the run's
     value for it is unknown); max_iters is compared by the caller (a run may be continued)."""
-    return [(k, stored.get(k, NOT_SET), v) for k, v in identity(asked).items()
-            if k != "max_iters" and (k not in stored or stored[k] != v)]
+    stored = identity({k: stored.get(k, NOT_SET) for k in asked})
+    return [(k, stored[k], v) for k, v in identity(asked).items() if k != "max_iters" and stored[k] != v]
 
 
 def say_differences(diffs):

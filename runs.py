@@ -198,6 +198,7 @@ def baseline_of(run):
     if c["norm"] != base_norm:
         return {k: v for k, v in mine.items() if k not in (*NORM_KEYS, "method")}, None
     undone = {k: was for k, _, was in (ch for ch in run.get("changes", []) if len(ch) == 3)}
+    undone = {k: v for k, v in identity({**c, **undone}).items() if k != "seed" and (k in undone or v != mine.get(k))}
     if not plain(c):  # an ablation arm of the grid: the usual norm as it comes, but for what the arm sets
         if c["method"] not in ARMS:
             return None, (f"its method {c['method']!r} is not an arm of config/grid.py, so what it changes of "

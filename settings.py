@@ -4,8 +4,9 @@ Every setting of a run, declared once: its default and type, what it means, and 
 The model's settings are ModelConfig's fields (model.py); Config adds the run's. Config files and
 --key=value arguments change the defaults (configurator.py); `python train.py --help` lists them all
 and `python configurator.py CONFIG` shows what a config sets. A run is what its settings say: all but
-the "where" kind make it what it is, and a run folder is resumed only with the same ones (max_iters may
-grow: a run is continued, never shortened); "label" settings are how report.py groups runs.
+the "where" kind make it what it is ("split" ones through their product, the global batch), and a run
+folder is resumed only with the same ones (max_iters may grow: a run is continued, never shortened);
+"label" settings are how report.py groups runs.
 """
 
 from dataclasses import dataclass, fields
@@ -43,8 +44,9 @@ class Config(ModelConfig):
     train_images: Optional[int] = setting(None, "an image dataset's training budget: its first train_images images")
     augment_pad: int = setting(0, "image datasets: crop each training image from it padded by this many pixels")
     augment_flip: bool = setting(False, "image datasets: flip each training image left-right with probability 1/2")
-    batch_size: int = setting(32, "micro-batch, in sequences (images for an image dataset)", least=1)
-    gradient_accumulation_steps: int = setting(1, "micro-batches per step, summed over all processes (as in nanoGPT)", least=1)
+    batch_size: int = setting(32, "micro-batch, in sequences (images for an image dataset)", "split", least=1)
+    gradient_accumulation_steps: int = setting(1, "micro-batches per step, summed over all processes (as in nanoGPT)",
+                                               "split", least=1)
     # optimiser: AdamW, weight decay on matrices and embeddings only (tensors of 2 or more dimensions)
     learning_rate: float = setting(1e-3, "the peak, reached at the end of warmup")
     max_iters: int = setting(2000, "training steps; a finished run can be continued to more", least=0)
@@ -84,8 +86,16 @@ DEFAULTS = {f.name: f.default for f in fields(Config)}
 RUN_KEYS = tuple(f.name for f in fields(Config) if f.metadata["kind"] == "where")
 # how report.py groups runs: they label a run (report.md), and do not name its folder
 LABEL_KEYS = tuple(f.name for f in fields(Config) if f.metadata["kind"] == "label")
+# how a step's global batch is split into micro-batches: how a run runs, while the global batch is what it is
+SPLIT_KEYS = tuple(f.name for f in fields(Config) if f.metadata["kind"] == "split")
+
+
+def global_batch(settings):
+    """Examples per step (batch_size x gradient_accumulation_steps), whatever the number of processes."""
+    return settings["batch_size"] * settings["gradient_accumulation_steps"]
 
 
 def identity(settings):
-    """The settings that make a run what it is (all but RUN_KEYS), of a dict."""
-    return {k: v for k, v in settings.items() if k not in RUN_KEYS}
+    """The settings that make a run what it is, of a dict: all but RUN_KEYS, and the global batch in place
+    of its split (a run resumed with 8 x 8 where it had 1 x 64 is the same run)."""
+    return {**{k: v for k, v in settings.items() if k not in (*RUN_KEYS, *SPLIT_KEYS)}, "global_batch": global_batch(settings)}

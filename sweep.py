@@ -129,16 +129,18 @@ def physical_cores():
 def slots(jobs, nproc):
     """The environment of each of the `jobs` run slots: its own GPUs, or its share of the CPU cores."""
     import torch
+    # every process of every run its share of the cores, on a GPU machine too (its data and evaluation work on
+    # the CPU); a thread count the user set (two sweeps side by side, say) is a ceiling, not overridden
+    threads = max(1, (os.cpu_count() or 1) // (jobs * nproc))
+    threads = str(min(threads, int(os.environ.get("OMP_NUM_THREADS", threads))))
+    cpu = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     gpus = torch.cuda.device_count()
     if gpus:
         if jobs * nproc > gpus:
             raise ConfigError(f"--jobs {jobs} x --nproc {nproc} needs {jobs * nproc} GPUs; this machine has {gpus}")
-        return [{"CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in range(k * nproc, (k + 1) * nproc))}
+        return [{**cpu, "CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in range(k * nproc, (k + 1) * nproc))}
                 for k in range(jobs)]
-    # a thread count the user set (two sweeps side by side, say) is a ceiling, not overridden
-    threads = max(1, (os.cpu_count() or 1) // (jobs * nproc))
-    threads = str(min(threads, int(os.environ.get("OMP_NUM_THREADS", threads))))
-    return [{"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} for _ in range(jobs)]
+    return [dict(cpu) for _ in range(jobs)]
 
 
 def interrupt(signum, frame):
@@ -239,7 +241,8 @@ def main(argv):
                         "core, or per --nproc GPUs)")
     p.add_argument("--dry_run", action="store_true", help="list the runs, what is done, and what the rest will cost")
     p.add_argument("--gpu", default="H100", help="with --dry_run: the GPU to cost the grid on (a name in memory.py's table)")
-    p.add_argument("--mfu", type=float, default=0.4, help="with --dry_run: the fraction of the GPU's bf16 peak assumed")
+    p.add_argument("--mfu", type=float, default=None, help="with --dry_run: the fraction of the GPU's bf16 peak assumed "
+                                                          "(default: what memory.py expects of each way of running)")
     args, rest = p.parse_known_args(argv)
     overrides = [a for a in rest if a.startswith("--") and "=" in a]
     if len(overrides) != len(rest):
@@ -260,7 +263,7 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, interrupt)
     envs = slots(min(args.jobs or default_jobs(args.nproc), max(1, len(runs))), args.nproc)  # no slot left idle
-    each = f"{envs[0]['OMP_NUM_THREADS']} thread(s)" if "OMP_NUM_THREADS" in envs[0] else f"{args.nproc} GPU(s)"
+    each = f"{envs[0]['OMP_NUM_THREADS']} thread(s)" + (f" and {args.nproc} GPU(s)" if "CUDA_VISIBLE_DEVICES" in envs[0] else "")
     print(f"{len(runs)} run(s), {len(envs)} at once, {each} each", flush=True)
     return Sweep(runs, overrides, args.nproc, envs).run()
 

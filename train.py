@@ -116,7 +116,7 @@ def prepare(cfg, check_folder=True):
         raise ConfigError(f"arch={cfg.arch!r} cannot read {cfg.dataset!r}, a dataset of "
                           f"{'text' if cfg.arch == 'vit' else 'images'}: a ViT reads images, a GPT or Llama text")
     model_cfg = model_config(cfg, **dataset_settings(cfg, meta))
-    data = read_images(cfg, meta, PROBE_WINDOWS) if cfg.arch == "vit" else \
+    data = read_images(cfg, meta, PROBE_WINDOWS, m.device) if cfg.arch == "vit" else \
         read_text(cfg, model_cfg.vocab_size, PROBE_WINDOWS)
     settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg)}
     folder = RunFolder(cfg.out_dir, m.master)
@@ -312,7 +312,7 @@ def train(cfg, changes=(), config_files=()):
     # the loop: evaluate (and checkpoint) every eval_interval steps and at the end, else step
     t_start = t_train = t_log = time.time()
     loss_acc = torch.zeros((), device=m.device)
-    it = start_iter
+    it, steady = start_iter, None  # steady: (training seconds, step) once this process's first step is done
     while True:
         lr = set_lr(run, it)
         resumed_here = it == start_iter and ckpt is not None  # evaluated before the run stopped
@@ -325,6 +325,10 @@ def train(cfg, changes=(), config_files=()):
             break
         loss_acc += optimisation_step(run, model, it)
         it += 1
+        if steady is None:  # the first step compiles (and warms the allocator): tokens/s counts the steps after it
+            if m.device_type == "cuda":
+                torch.cuda.synchronize(m.device)
+            steady = (train_time + time.time() - t_train, it)
         if it % cfg.log_interval == 0:  # the only host sync of the loop, every log_interval steps
             mean_loss = machine.all_sum([loss_acc.item()], m.device)[0] / m.world / cfg.log_interval
             loss_acc.zero_()
@@ -340,7 +344,9 @@ def train(cfg, changes=(), config_files=()):
         unigram = unigram_losses(*data.targets, data.n_targets)  # of tokens, or of a classifier's labels
         summary = summarise(read_log(run.folder.log_path, cfg.max_iters), run.model, data.train_size, data.val_size,
                             unigram, best_full)
-        summary["tokens_per_sec"] = cfg.max_iters * run.global_batch * data.tokens_per_example / max(train_time, 1e-9)
+        timed_from = steady if steady is not None and steady[1] < cfg.max_iters else (0.0, 0)
+        summary["tokens_per_sec"] = ((cfg.max_iters - timed_from[1]) * run.global_batch * data.tokens_per_example
+                                     / max(train_time - timed_from[0], 1e-9))
         if run.classifier:  # the accuracy of always answering the training budget's most frequent class
             labels = np.asarray(data.targets[1])
             summary["chance_accuracy"] = float(np.mean(labels == np.bincount(data.targets[0]).argmax()))

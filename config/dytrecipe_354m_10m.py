@@ -9,7 +9,7 @@ method = "dytrecipe"
 scale = "354m"
 budget = "10m"
 
-# the model: 16 x 4 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 16 x 4 = 64 sequences of 512 tokens per step, split to fit one GPU (another split is the same run)
 n_layer = 24
 n_head = 16
 n_embd = 1_024

@@ -9,7 +9,7 @@ method = "dytrecipe"
 scale = "64m"
 budget = "1m"
 
-# the model: 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 64 x 1 = 64 sequences of 512 tokens per step, split to fit one GPU (another split is the same run)
 n_layer = 12
 n_head = 8
 n_embd = 512

@@ -22,7 +22,7 @@ SCALES = {
     "124m":  (12,     12,     768,    32,         2,                           3e-4),
     "354m":  (24,     16,     1024,   16,         4,                           3e-4),
     "1.3b":  (24,     32,     2048,   4,          16,                          1e-4),
-    "3.78b": (32,     32,     3072,   1,          64,                          1e-4),
+    "3.78b": (32,     32,     3072,   8,          8,                           1e-4),  # 8 a GPU: one sharded micro-step
     # the entropic-overload study's shapes; its micro model is config/common/entropy_micro.py's
     "gpt2small": (12, 12,     768,    None,       None,                        None),
     "pythia70m": (6,  8,      512,    None,       None,                        None),

@@ -8,7 +8,7 @@ study = "regime"
 scale = "1.3b"
 budget = "10m"
 
-# the model: 4 x 16 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 4 x 16 = 64 sequences of 512 tokens per step, split to fit one GPU (another split is the same run)
 n_layer = 24
 n_head = 32
 n_embd = 2_048

@@ -8,7 +8,7 @@ study = "regime"
 scale = "124m"
 budget = "118m"
 
-# the model: 32 x 2 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 32 x 2 = 64 sequences of 512 tokens per step, split to fit one GPU (another split is the same run)
 n_layer = 12
 n_head = 12
 n_embd = 768

@@ -8,12 +8,12 @@ study = "regime"
 scale = "3.78b"
 budget = "118m"
 
-# the model: 1 x 64 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 8 x 8 = 64 sequences of 512 tokens per step, split to fit 8 GPUs, each with its shard (another split is the same run)
 n_layer = 32
 n_head = 32
 n_embd = 3_072
-batch_size = 1
-gradient_accumulation_steps = 64
+batch_size = 8
+gradient_accumulation_steps = 8
 learning_rate = 0.0001
 fsdp = True  # sharded: it does not fit 8 GPUs replicated (config/grid.py, SHARDED)
 

@@ -8,7 +8,7 @@ study = "regime"
 scale = "354m"
 budget = "118m"
 
-# the model: 16 x 4 = 64 sequences of 512 tokens per step, split to fit one GPU
+# the model: 16 x 4 = 64 sequences of 512 tokens per step, split to fit one GPU (another split is the same run)
 n_layer = 24
 n_head = 16
 n_embd = 1_024

@@ -154,3 +154,37 @@ def test_the_issues_unigram_figures_for_the_8k_budget():
         val = load_tokens(root, "s", "val", 16_384)
         entropy, cross = unigram_losses(train, val, 256)
     assert (round(entropy, 3), round(cross, 3)) == (3.213, 3.428)  # as measured in issue 11
+
+
+def test_a_download_is_kept_only_when_it_is_the_published_file(tmp_path):
+    import hashlib
+
+    from prepare_data import download
+    good = tmp_path / "published.txt"
+    good.write_bytes(b"To be, or not to be\nthat is the question\n" * 50)
+    record = {"sha256": hashlib.sha256(good.read_bytes()).hexdigest(), "bytes": good.stat().st_size, "lines": 100}
+    download(good.as_uri(), str(tmp_path / "kept.txt"), record)
+    assert (tmp_path / "kept.txt").read_bytes() == good.read_bytes()
+    bad = tmp_path / "corrupt.txt"
+    bad.write_bytes(good.read_bytes().replace(b"question", b"questiom"))  # same size and lines: only the checksum sees it
+    with pytest.raises(DataError, match=f"its sha256 is {hashlib.sha256(bad.read_bytes()).hexdigest()}, expected "
+                                        f"sha256 {record['sha256']}; it was not kept"):
+        download(bad.as_uri(), str(tmp_path / "dropped.txt"), record)
+    short = tmp_path / "short.txt"
+    short.write_bytes(good.read_bytes()[:-21])
+    with pytest.raises(DataError, match=r"its bytes is 2029, lines is 99, expected bytes 2050, lines 100"):
+        download(short.as_uri(), str(tmp_path / "dropped.txt"), {"bytes": 2050, "lines": 100})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.txt", "kept.txt", "published.txt", "short.txt"]
+
+
+def test_the_published_sizes_are_those_of_the_real_files(tmp_path):
+    """Where no checksum is published, a download is checked by its size and lines: those of tiny Shakespeare and
+    of the UCI digits (the copy scikit-learn ships holds the same rows)."""
+    import gzip
+
+    from conftest import digits, shakespeare
+    from prepare_data import DIGITS_URL, PUBLISHED, SHAKESPEARE_URL, download
+    download(f"file://{os.path.abspath(shakespeare())}", str(tmp_path / "s.txt"), PUBLISHED[SHAKESPEARE_URL])
+    path = digits()
+    rows = (gzip.open(path) if path.endswith(".gz") else open(path, "rb")).read()
+    assert rows.count(b"\n") == PUBLISHED[DIGITS_URL]["lines"]

@@ -189,3 +189,17 @@ def test_without_jobs_a_sweep_runs_one_run_per_physical_core(tmp_path, monkeypat
     monkeypatch.setattr(sweep_module, "physical_cores", lambda: 8)  # a laptop with 8 cores of 2 hyperthreads each
     assert sweep_module.default_jobs(1) == 8 and sweep_module.default_jobs(2) == 4
     assert sweep_module.slots(8, 1) == [{"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}] * 8
+
+
+def test_each_gpu_slot_gets_its_share_of_the_cores(monkeypatch):
+    """A GPU run's data and evaluation work on the CPU: two 2-GPU runs at once each take a quarter of the cores
+    per process, as CPU runs do, instead of every process taking every core."""
+    import torch
+
+    import sweep
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    envs = sweep.slots(2, 2)
+    threads = str(max(1, (os.cpu_count() or 1) // 4))
+    assert envs == [{"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "CUDA_VISIBLE_DEVICES": "0,1"},
+                    {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "CUDA_VISIBLE_DEVICES": "2,3"}]

@@ -1,8 +1,11 @@
 """memory.py's estimate adds up as documented, and bench.py's cheap sections run and report their ratios."""
 
 import glob
+import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -14,14 +17,52 @@ from memory import estimate, model_size
 def test_memory_estimate_shards_under_fsdp_and_says_why_3_78b_shards():
     cfg = vars(read_settings([os.path.join(REPO, "config", "dyt_3.78b_118m.py")])[0])
     one, ddp, fsdp = estimate(cfg), estimate(cfg, world=8), estimate(cfg, world=8, fsdp=True)
-    for part in ("params", "grads", "optimizer"):  # FSDP keeps an eighth of every state on each of 8 GPUs
+    for part in ("weights", "gradients", "optimizer"):  # FSDP keeps an eighth of every state on each of 8 GPUs
         assert fsdp[part] == pytest.approx(one[part] / 8)
-    assert ddp["params"] == one["params"] and ddp["grads"] == 2 * one["grads"]  # DDP's buckets beside the gradients
+    assert ddp["weights"] == one["weights"] and ddp["gradients"] == 2 * one["gradients"]  # DDP's buckets beside them
     assert one["total"] == sum(v for k, v in one.items() if k != "total")
-    # why the 3.78B configs shard: replicated, an 80 GB GPU would keep under 5 GB for context and slack
-    assert ddp["total"] > 75e9 and fsdp["total"] < 20e9
+    assert one["bf16 weights"] == pytest.approx(16 * fsdp["bf16 weights"])  # a copy of all 32 blocks; FSDP gathers 2
+    # 8 sequences a GPU are one micro-step: no step without a sync, so no whole gradients under FSDP; 1 x 64 would
+    # hold them (15 GB in fp32)
+    assert "unsharded gradients" not in fsdp
+    resplit = estimate({**cfg, "batch_size": 1, "gradient_accumulation_steps": 64}, world=8, fsdp=True)
+    assert resplit["unsharded gradients"] == 4 * model_size(cfg)[0]
+    # why the 3.78B configs shard: replicated on 80 GB GPUs they do not fit, sharded they leave most of it free
+    assert ddp["total"] > 80e9 and fsdp["total"] < 30e9
     assert cfg["fsdp"] is True
     assert 3.7e9 < model_size(cfg)[0] < 3.8e9
+
+
+def test_the_memory_estimate_is_within_its_error_of_a_measured_peak(tmp_path):
+    """GPT-2 124M on the CPU in fp32, one sequence of 512 tokens: the growth of the process's peak memory over
+    two training steps, against memory.estimate for that run on a CPU."""
+    from memory import ERROR
+    config = os.path.join(REPO, "config", "vanilla_124m_1m.py")
+    script = tmp_path / "peak.py"
+    script.write_text(f"""
+import json, resource, sys, torch
+sys.path.insert(0, {REPO!r})
+import train
+from configurator import read_settings
+from model import Transformer, model_config
+cfg = read_settings([{config!r}, "--batch_size=1"])[0]
+x, y = torch.randint(0, cfg.vocab_size, (2, 1, cfg.block_size))
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = peak()
+model = Transformer(model_config(cfg))
+optimizer = train.make_optimizer(model, cfg, fused=False)
+for _ in range(2):
+    model(x, y)[1].backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+print(json.dumps(peak() - before))
+""")
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    measured = json.loads(p.stdout)
+    cfg = vars(read_settings([config, "--batch_size=1"])[0])
+    estimated = estimate(cfg, dtype="float32", device="cpu")["total"]
+    assert abs(estimated / measured - 1) < ERROR, (estimated / 1e9, measured / 1e9)
 
 
 def test_memory_prints_a_line_for_every_config(data_dir):
@@ -75,3 +116,14 @@ def test_no_module_imports_one_that_imports_it_back():
     circles = sorted(name for name in graph if reaches(name, name))
     assert circles == [], f"modules in an import circle: {circles}"
     assert not any("train" in graph[m] for m in modules - {"plateau", "bench"}), "only what runs train.py's step imports it"
+
+
+def test_bench_waits_for_the_device_it_times(monkeypatch):
+    import torch
+
+    import bench
+    waited = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: waited.append(device))
+    bench.sync("cuda:1")
+    bench.sync("cpu")
+    assert waited == ["cuda:1"]  # cuda:1's work, not the current device's

@@ -72,6 +72,27 @@ def test_resume_gives_the_same_losses_as_an_uninterrupted_run(data_dir, tmp_path
         assert (a["val_loss"], a["train_loss"]) == (b["val_loss"], b["train_loss"])
 
 
+def test_another_split_of_the_global_batch_is_the_same_run(data_dir, tmp_path):
+    """How a step's batch is split into micro-batches is how a run runs: resumed as 4 x 2 where it had 8 x 1,
+    it continues (the same windows, the sum split otherwise), and an override that only resplits names no
+    other run; one that changes the global batch does."""
+    train(data_dir, tmp_path / "straight", "--max_iters=16", "--eval_interval=8")
+    train(data_dir, tmp_path / "split", "--max_iters=8", "--eval_interval=8")
+    train(data_dir, tmp_path / "split", "--max_iters=16", "--eval_interval=8", "--init_from=resume",
+          "--batch_size=4", "--gradient_accumulation_steps=2")
+    straight, split = read_log(tmp_path / "straight"), read_log(tmp_path / "split")
+    assert [r["iter"] for r in split] == [0, 8, 16]
+    assert [r["val_loss"] for r in split[:2]] == [r["val_loss"] for r in straight[:2]]
+    assert abs(straight[2]["val_loss"] - split[2]["val_loss"]) < 1e-4  # float sums in another order, no more
+    p = train(data_dir, tmp_path / "split", "--max_iters=16", "--init_from=resume", "--batch_size=4", expect_ok=False)
+    assert p.returncode == 2 and "global_batch (8 there, 4 asked)" in p.stderr
+    micro = os.path.join(REPO, "config", "micro", "dyt_micro_8k.py")
+    from configurator import read_settings
+    plain, resplit = read_settings([micro]), read_settings([micro, "--batch_size=8", "--gradient_accumulation_steps=2"])
+    assert resplit[2] == [] and resplit[0].out_dir == plain[0].out_dir
+    assert read_settings([micro, "--batch_size=8"])[2] == [("batch_size", 8, 16)]
+
+
 def two_nodes(data_dir, out_dir, *args):
     """train.py as two nodes of one process each, both on this machine: torchrun's multi-node launch
     with a c10d rendezvous on 127.0.0.1, as the README's two-node command on two machines."""
@@ -189,3 +210,65 @@ def test_the_probes_read_the_same_windows_at_every_batch_size_and_process_count(
         assert row["saturation_layers"] == first["saturation_layers"]  # counts of elements: exact
         assert row["norm_std"] == pytest.approx(first["norm_std"], rel=1e-9)
         assert row["effective_rank"] == pytest.approx(first["effective_rank"], rel=1e-9)
+
+
+def test_ddp_wraps_the_model_before_it_is_compiled(tmp_path, monkeypatch):
+    """Compiled under DDP, the graph leaves DDP room to all-reduce gradient buckets during the backward; a
+    model compiled first would be one opaque backward to DDP (torch.compile is lazy: nothing compiles here)."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    import machine
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)
+    try:
+        two = machine.Machine(device="cpu", dtype="float32", param_dtype="float32", compile=True, fsdp=False, world=2)
+        wrapped = machine.wrap(torch.nn.Linear(4, 4), two)
+        assert isinstance(wrapped, torch._dynamo.eval_frame.OptimizedModule)
+        assert isinstance(wrapped._orig_mod, DistributedDataParallel) and callable(wrapped.no_sync)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_tokens_per_second_leaves_out_the_first_step(data_dir, tmp_path, monkeypatch):
+    """The first step compiles (24 s on a CPU for the micro model): counted, it would sink the run's tokens/s."""
+    import time
+
+    import train as trainer
+    from configurator import read_settings
+    step, calls = trainer.optimisation_step, []
+
+    def slow_first(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(3.0)  # a compilation
+        return step(*args, **kw)
+
+    monkeypatch.setattr(trainer, "optimisation_step", slow_first)
+    cfg = read_settings([f"--data_dir={data_dir}", f"--out_dir={tmp_path}/out", *TINY, "--max_iters=6",
+                         "--eval_interval=6"])[0]
+    trainer.train(cfg)
+    tokens_per_sec = json.loads((tmp_path / "out" / "summary.json").read_text())["tokens_per_sec"]
+    assert tokens_per_sec > 3 * 6 * 8 * 32 / 3.0  # counting the first step, all 6 steps' tokens took 3 s or more
+
+
+def test_fsdp_gathers_bf16_weights_when_the_run_computes_in_bf16(tmp_path, monkeypatch):
+    """Under FSDP each block's weights are gathered in bf16 (torchtitan's mixed-precision policy) when the run
+    computes in bf16, so a micro-step moves half the bytes of the fp32 shards; an fp32 run gathers fp32."""
+    import torch.distributed as dist
+
+    import machine
+    from model import ModelConfig, Transformer
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)
+    try:
+        for dtype, gathered in (("bfloat16", torch.bfloat16), ("float32", torch.float32)):
+            model = Transformer(ModelConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=32, block_size=8))
+            machine.shard(model, machine.Machine(device="cpu", dtype=dtype, param_dtype="float32", compile=False,
+                                                 fsdp=True, world=2))
+            seen = []
+            model.h[1].attn.c_attn.register_forward_pre_hook(lambda m, args: seen.append(m.weight.dtype))
+            _, loss = model(torch.randint(0, 32, (2, 8)), torch.randint(0, 32, (2, 8)))
+            loss.backward()
+            assert seen == [gathered] and model.h[1].attn.c_attn.weight.grad.dtype == torch.float32  # fp32 shards
+    finally:
+        dist.destroy_process_group()

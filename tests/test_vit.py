@@ -88,7 +88,7 @@ def test_augmentation_is_a_function_of_the_seed_and_the_example_whatever_the_lay
         candidates = [(i, j, f) for f in (False, True) for i in range(5) for j in range(5)]
         crop = [c for c in candidates if torch.equal(whole[0][k - 16], (lambda t: t.flip(-1) if c[2] else t)(
             padded[:, c[0]: c[0] + 8, c[1]: c[1] + 8]))]
-        assert len(crop) == 1, k
+        assert crop == [batches.draws(k)], k  # the crop and flip its own draws name: rows, columns, flip
         drawn += crop
     assert len({(i, j) for i, j, _ in drawn}) > 3 and {f for _, _, f in drawn} == {False, True}
 
