@@ -1,13 +1,11 @@
 """
 nanoGPT's configurator, as a function that refuses what it does not understand; and a run's settings.
 
-    python train.py config/dyt_64m_1m.py --batch_size=32 --compile=False
     python configurator.py config/dyt_64m_1m.py      # what the config sets, where from, and what the run resolves
 
-Each argument is a config file (plain Python assignments, run in order) or --key=value. Every key must
-be a declared setting (settings.py, model.py) and its value of the declared type (an int may stand for a
-float) within the declared bounds; a mistake is a ConfigError naming the key and the closest valid ones.
-read_settings then fills in what a config leaves to follow from the rest: the method, alpha_0, out_dir.
+Each argument is a config file (Python assignments, run in order) or --key=value. A key must be a declared
+setting (settings.py, model.py), its value of the declared type (an int may stand for a float) and allowed;
+a mistake is a ConfigError naming the key and the closest valid ones.
 """
 
 import ast
@@ -20,6 +18,7 @@ from typing import get_args
 
 from cli import COMMAND_LINE, ConfigError, run_cli
 from settings import DEFAULTS, LABEL_KEYS, RUN_KEYS, SPLIT_KEYS, Config, global_batch
+
 
 def check(key, value, declared, source):
     """value as the setting `key` of the dataclass `declared` takes it, or a ConfigError that says why not."""

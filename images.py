@@ -22,10 +22,6 @@ import torch.nn.functional as F
 from data import DataError, EvalSet, Reading, spread
 
 
-def is_images(meta):
-    return meta.get("kind") == "images"
-
-
 def load_images(data_dir, dataset, split, meta, limit=None):
     """(pixels, labels) of a split, memory-mapped: the first `limit` images (all if None)."""
     folder = os.path.join(data_dir, dataset)
@@ -82,12 +78,10 @@ class TrainImages:
         pixels = torch.as_tensor(np.asarray(self.x[idx])).to(self.device, non_blocking=True)
         x = (pixels.float() / self.pixel_max - 0.5) / 0.5
         i, j, flip = torch.tensor([self.draws(k) for k in range(first, first + count)]).to(self.device).unbind(1)
-        if self.pad:
+        if self.pad:  # every crop of the padded images is a view (unfold); each image's own is gathered
             size = x.shape[-1]
-            x = F.pad(x, (self.pad,) * 4, value=-1.0)
-            rows = (i[:, None] + torch.arange(size, device=x.device))[:, :, None]  # (count, H, 1)
-            cols = (j[:, None] + torch.arange(size, device=x.device))[:, None, :]  # (count, 1, W)
-            x = x[torch.arange(count, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+            crops = F.pad(x, (self.pad,) * 4, value=-1.0).unfold(2, size, 1).unfold(3, size, 1)  # N C 2p+1 2p+1 H W
+            x = crops[torch.arange(count, device=x.device), :, i, j]
         x = torch.where(flip.bool()[:, None, None, None], x.flip(-1), x).contiguous()
         return x, torch.as_tensor(np.asarray(self.y[idx]), dtype=torch.int64)
 
