@@ -73,8 +73,10 @@ RUN_KEYS, LABEL_KEYS, SPLIT_KEYS = (tuple(f.name for f in fields(Config) if f.me
 
 
 def global_batch(settings):
-    """Examples a step (batch_size x gradient_accumulation_steps), whatever the number of processes."""
-    return settings["batch_size"] * settings["gradient_accumulation_steps"]
+    """Examples a step (batch_size x gradient_accumulation_steps), whatever the number of processes; None for
+    settings that lack them."""
+    split = [settings.get(k) for k in SPLIT_KEYS]
+    return split[0] * split[1] if all(type(v) is int for v in split) else None
 
 
 def identity(settings):
