@@ -1,15 +1,11 @@
 """
-What every entry point shares: the mistakes a user can make, said in one line, and --help.
-
-A mistake in what the user gave (a config, a path, a dataset, a run folder) is a UserError: the
-script prints `error: ...` on stderr and exits with code 2 (or its own code: atomic.WriteError's 74).
-`--help` (or -h) prints the script's docstring and, for the
-scripts that take --key=value, every setting with its default and meaning as it is declared.
+What every entry point shares: a mistake in what the user gave (a config, a path, a dataset, a run folder)
+is a UserError, printed as `error: ...` on stderr with exit code 2 (or its own: atomic.WriteError's 74);
+--help prints the script's docstring and the settings it takes, as they are declared.
 """
 
 import sys
 from dataclasses import fields
-
 
 COMMAND_LINE = "the command line"  # where a --key=value setting comes from
 

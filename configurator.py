@@ -51,23 +51,20 @@ def _where(error, path):
 
 
 def _origins(tree, path):
-    """name -> the file that assigns it: the config file itself, or the shared config module it
-    star-imports (the last import that defines the name wins, as in Python)."""
+    """name -> the file that assigns it: the config file, or the shared config module it star-imports (the
+    last import or assignment of a name wins, as in Python)."""
     origins = {}
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) and node.module:
-            module = sys.modules.get(node.module)
-            origins.update({name: os.path.relpath(module.__file__) for name in vars(module)} if module else {})
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                origins.update({name.id: path for name in ast.walk(target) if isinstance(name, ast.Name)})
+        module = sys.modules.get(node.module) if isinstance(node, ast.ImportFrom) and node.module else None
+        if module is not None and any(a.name == "*" for a in node.names):
+            origins.update(dict.fromkeys(vars(module), os.path.relpath(module.__file__)))
+        origins.update({n.id: path for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)})
     return origins
 
 
 def read_config_file(path, origins=None):
-    """The public names a config file assigns (imports of shared config modules included). A file that
-    does not parse, or raises while it runs, is a ConfigError naming the file, the line and Python's message.
-    Given a dict `origins`, it is filled with the file each name comes from."""
+    """The public names a config file assigns (imports of shared config modules included), and in `origins`
+    the file each comes from. A file that does not parse or raises is a ConfigError: file, line, message."""
     if not os.path.isfile(path):
         raise ConfigError(f"config file {path} not found")
     namespace = {}
@@ -157,10 +154,9 @@ def show(argv):
     set_here = {}
     configure(Config, argv, set_here)
     cfg, sources, _ = read_settings(argv)
-    print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):")
-    print("\n".join(setting_lines(cfg, set_here)))
-    print("what the run resolves:")
-    print("\n".join(setting_lines(cfg, {k: v for k, v in sources.items() if k not in set_here})))
+    derived = {k: v for k, v in sources.items() if k not in set_here}
+    print(f"what {' '.join(argv) or 'no config'} sets ('=' marks a value equal to the default):",
+          *setting_lines(cfg, set_here), "what the run resolves:", *setting_lines(cfg, derived), sep="\n")
     for key, value, where in machine.resolved(cfg):
         print((f"  {key} = {value}" if key else f"  {value}").ljust(44) + f"  {where}")
     print(f"({sum(k not in sources for k in vars(cfg))} other settings keep their defaults: python train.py --help)")
