@@ -127,3 +127,18 @@ def test_bench_waits_for_the_device_it_times(monkeypatch):
     bench.sync("cuda:1")
     bench.sync("cpu")
     assert waited == ["cuda:1"]  # cuda:1's work, not the current device's
+
+
+def test_bench_compiles_each_norm_afresh(monkeypatch):
+    """Dynamo recompiles one forward at most 8 times (its recompile limit), then runs it eager without a word:
+    the norm section's 12 compiled variants (6 norms at 2 widths) each start from a reset Dynamo."""
+    import torch
+
+    import bench
+    from settings import Config
+    calls = []
+    monkeypatch.setattr(torch._dynamo, "reset", lambda: calls.append("reset"))
+    monkeypatch.setattr(torch, "compile", lambda f: calls.append("compile") or f)
+    monkeypatch.setattr(bench, "timed", lambda f, device, reps, warmup=3: 1.0)
+    bench.section_norms(Config(device="cpu"), bench.Bench())
+    assert calls == ["reset", "compile"] * 12
