@@ -150,7 +150,7 @@ def section_eval(cfg, bench):
     def probes():
         probe_norms_and_rank(model, ev.probe_x, autocast, cfg.batch_size)
         learned_scalars(model)
-        probe_attention(model, run.machine.to_device(ev.attn_x), autocast)
+        probe_attention(model, ev.attn_x, autocast)
 
     def checkpoint():
         with tempfile.TemporaryDirectory() as folder:

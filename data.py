@@ -75,7 +75,8 @@ class Reading:
     train: EvalSet             # a sample of the training budget of the same size
     val_full: Optional[EvalSet]  # the whole validation split, when val is a prefix of it
     probe_x: torch.Tensor      # the norm probes' inputs (probes.PROBE_WINDOWS of the budget)
-    attn_x: torch.Tensor       # attention entropy's (8 validation windows: its probabilities are T x T per head)
+    attn_x: torch.Tensor       # attention entropy's (8 validation windows: its probabilities are T x T per head);
+                               # train.prepare moves it to the run's device
     targets: tuple             # (training, validation) targets: tokens or labels
     n_targets: int             # how many kinds of target: the vocabulary, or the classes
 
@@ -200,11 +201,11 @@ def unigram_losses(train_tokens, eval_tokens, vocab_size):
     return float(-(p * np.log(p)).sum()), float(-np.log(smoothed[targets]).mean())
 
 
-def read_text(cfg, vocab_size, probe_windows):
+def read_text(cfg, meta, vocab_size, probe_windows):
     """A text dataset's Reading: the validation windows of the prefix and of the whole split (the paper's
     prefix differs per budget; the whole split makes budgets comparable), a sample of the training budget
     of the same size, probe_windows fixed windows spread over the budget for the probes."""
-    T, meta = cfg.block_size, load_meta(cfg.data_dir, cfg.dataset)
+    T = cfg.block_size
     train = load_tokens(cfg.data_dir, cfg.dataset, "train", cfg.train_tokens, vocab_size)
     val = load_tokens(cfg.data_dir, cfg.dataset, "val", cfg.val_tokens, vocab_size)
     batches = TrainWindows(train, T, cfg.seed)  # first: a budget shorter than one window is the error to tell

@@ -42,8 +42,10 @@ def load_images(data_dir, dataset, split, meta, limit=None):
 
 
 def normalise(pixels, pixel_max):
-    """uint8 pixels (any leading shape) as floats in [-1, 1]: scaled to [0, 1], then mean and std 0.5."""
-    return (torch.as_tensor(np.asarray(pixels), dtype=torch.float32) / pixel_max - 0.5) / 0.5
+    """uint8 pixels (an array, or a tensor on any device; any leading shape) as floats in [-1, 1]: scaled to
+    [0, 1], then mean and std 0.5."""
+    pixels = pixels if torch.is_tensor(pixels) else torch.as_tensor(np.asarray(pixels))
+    return (pixels.float() / pixel_max - 0.5) / 0.5
 
 
 class TrainImages:
@@ -75,8 +77,7 @@ class TrainImages:
         each image a random crop of it padded with black pixels (torchvision's RandomCrop pads before
         normalising: black is -1 after), then flipped if drawn so."""
         idx = [self._index(k) for k in range(first, first + count)]
-        pixels = torch.as_tensor(np.asarray(self.x[idx])).to(self.device, non_blocking=True)
-        x = (pixels.float() / self.pixel_max - 0.5) / 0.5
+        x = normalise(torch.as_tensor(np.asarray(self.x[idx])).to(self.device, non_blocking=True), self.pixel_max)
         i, j, flip = torch.tensor([self.draws(k) for k in range(first, first + count)]).to(self.device).unbind(1)
         if self.pad:  # every crop of the padded images is a view (unfold); each image's own is gathered
             size = x.shape[-1]

@@ -8,6 +8,7 @@ of this changes what a run is (settings.py: the "where" kind): a run may resume 
 """
 
 import gc
+import math
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -106,6 +107,12 @@ def all_sum(values, device):
     if dist.is_initialized():
         dist.all_reduce(t)
     return t.tolist()
+
+
+def micro_batch(batch_size, global_batch, world):
+    """Examples a forward pass takes on each process: each process takes an equal share of the global batch,
+    in micro-batches of at most batch_size."""
+    return math.gcd(batch_size, global_batch // world)
 
 
 def shard(model, machine):

@@ -23,7 +23,6 @@ fragmentation take about that.
 """
 
 import argparse
-import math
 import os
 import sys
 
@@ -33,7 +32,9 @@ import paper
 from cli import ConfigError, run_cli
 from configurator import read_settings
 from data import DataError, load_meta, padded_vocab
+from machine import micro_batch
 from model import Transformer, model_config
+from settings import global_batch
 
 
 def vocab_size(cfg):
@@ -73,7 +74,7 @@ def sequence(cfg):
 def training_flops(cfg, n_params):
     """FLOPs of a whole training run: (6 N + 12 n_layer n_embd T) per token trained, T tokens at once."""
     T = sequence(cfg)
-    tokens = cfg["max_iters"] * cfg["batch_size"] * cfg["gradient_accumulation_steps"] * T
+    tokens = cfg["max_iters"] * global_batch(cfg) * T
     return (6 * n_params + 12 * cfg["n_layer"] * cfg["n_embd"] * T) * tokens
 
 
@@ -99,15 +100,18 @@ def cost_table(runs, gpu, mfu, nproc):
         raise ConfigError(f"no bf16 peak known for GPU {gpu!r}: use one of {', '.join(k for k, _ in GPU_PEAK_BF16)}")
     lines = [f"{'state':>6}  {'run':40s} {'params':>8s} {'PFLOP':>10s} {'GPU h':>8s} {f'h on {nproc}':>8s}  MFU"]
     todo = every = 0.0
+
+    def share(cfg):  # of the peak: the one asked for, or the one expected of the run's way of running
+        return mfu or EXPECTED_MFU[way_of_running(cfg)]
+
     for run_dir, state, cfg in runs:
         n = model_size({**cfg, "vocab_size": vocab_size(cfg)})[0]
         flops = training_flops(cfg, n)
-        share = mfu or EXPECTED_MFU[way_of_running(cfg)]
-        gpu_hours = flops / (share * peak) / 3600
+        gpu_hours = flops / (share(cfg) * peak) / 3600
         every += gpu_hours
         todo += gpu_hours if state != "done" else 0.0
         lines.append(f"{state:>6}  {os.path.basename(run_dir):40s} {readable(n):>8s} "
-                     f"{flops / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}  {share:.0%}"
+                     f"{flops / 1e15:10.1f} {gpu_hours:8.2f} {gpu_hours / nproc:8.2f}  {share(cfg):.0%}"
                      + ("" if mfu else f" ({way_of_running(cfg)}, expected)"))
     done = sum(state == "done" for _, state, _ in runs)
     at = f"at {mfu:.0%} of its" if mfu else "at the MFU expected of each way of running (memory.py) of its"
@@ -123,7 +127,7 @@ def cost_table(runs, gpu, mfu, nproc):
     ran = [(cfg, n) for cfg, n in ran if n]
     if ran:
         hours = sum(n * training_flops(cfg, model_size({**cfg, "vocab_size": vocab_size(cfg)})[0])
-                    / (mfu or EXPECTED_MFU[way_of_running(cfg)]) for cfg, n in ran)
+                    / share(cfg) for cfg, n in ran)
         lines.append(f"What the paper ran of these {len(ran)} configs (3 seeds each, 2 for the 1M alpha sweep and "
                      f"for RMSNorm): {sum(n for _, n in ran)} runs, {hours / peak / 3600:,.1f} GPU hours.")
     return "\n".join(lines)
@@ -142,8 +146,8 @@ def estimate(cfg, world=1, fsdp=False, dtype="bfloat16", device="cuda"):
     """Bytes one process holds at its peak: {weights, gradients, optimizer, ..., activations, total}."""
     n, model_cfg = model_size(cfg)
     shard = world if fsdp else 1
-    per_rank = cfg["batch_size"] * cfg["gradient_accumulation_steps"] // world
-    micro = math.gcd(cfg["batch_size"], per_rank)  # sequences per forward pass, as train.py splits a step
+    per_rank = global_batch(cfg) // world
+    micro = micro_batch(cfg["batch_size"], global_batch(cfg), world)  # sequences a forward pass, as train.py's
     tokens = micro * sequence(cfg)
     width = 2 if dtype == "bfloat16" else 4
     logits = micro * model_cfg.num_classes if cfg["arch"] == "vit" else tokens * model_cfg.vocab_size  # a ViT's: one row an image

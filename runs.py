@@ -23,10 +23,10 @@ from collections import defaultdict
 import numpy as np
 
 import paper
-from run_folder import read_log
 from cli import COMMAND_LINE, ConfigError
 from config.grid import ARMS
 from dyt import NORMS
+from run_folder import read_log
 from settings import DEFAULTS, identity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -198,7 +198,8 @@ def baseline_of(run):
     if c["norm"] != base_norm:
         return {k: v for k, v in mine.items() if k not in (*NORM_KEYS, "method")}, None
     undone = {k: was for k, _, was in (ch for ch in run.get("changes", []) if len(ch) == 3)}
-    undone = {k: v for k, v in identity({**c, **undone}).items() if k != "seed" and (k in undone or v != mine.get(k))}
+    # as the settings compared (a batch_size undone is a global batch undone)
+    undone = {k: v for k, v in identity({**c, **undone}).items() if k != "seed" and v != mine.get(k)}
     if not plain(c):  # an ablation arm of the grid: the usual norm as it comes, but for what the arm sets
         if c["method"] not in ARMS:
             return None, (f"its method {c['method']!r} is not an arm of config/grid.py, so what it changes of "

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -104,20 +104,20 @@ def prepare(cfg, check_folder=True):
     stops before the model is built), the model and its optimiser built: the same initial weights on every
     process (FSDP broadcasts nothing). Returns (run, the checkpoint to resume from or None)."""
     m = machine.start(cfg)
-    # the global batch is batch_size * gradient_accumulation_steps examples whatever the number of
-    # processes; each takes an equal share, in micro-batches of at most batch_size
+    # the global batch is batch_size * gradient_accumulation_steps examples whatever the number of processes
     global_batch = cfg.batch_size * cfg.gradient_accumulation_steps
     if global_batch % m.world:
         raise ConfigError(f"the global batch of {global_batch} sequences (batch_size x gradient_accumulation_steps) "
                           f"does not split evenly over {m.world} processes")
-    micro = math.gcd(cfg.batch_size, global_batch // m.world)
+    micro = machine.micro_batch(cfg.batch_size, global_batch, m.world)
     meta = load_meta(cfg.data_dir, cfg.dataset)
     if (meta.get("kind") == "images") != (cfg.arch == "vit"):
         raise ConfigError(f"arch={cfg.arch!r} cannot read {cfg.dataset!r}, a dataset of "
                           f"{'text' if cfg.arch == 'vit' else 'images'}: a ViT reads images, a GPT or Llama text")
     model_cfg = model_config(cfg, **dataset_settings(cfg, meta))
     data = read_images(cfg, meta, PROBE_WINDOWS, m.device) if cfg.arch == "vit" else \
-        read_text(cfg, model_cfg.vocab_size, PROBE_WINDOWS)
+        read_text(cfg, meta, model_cfg.vocab_size, PROBE_WINDOWS)
+    data = replace(data, attn_x=m.to_device(data.attn_x))  # read whole by every evaluation's attention probe
     settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg)}
     folder = RunFolder(cfg.out_dir, m.master)
     ckpt = folder.check(settings, cfg.init_from, cfg.overwrite) if check_folder else None
@@ -198,7 +198,7 @@ def evaluation(run, it, lr, elapsed_s):
     row.update(probe_norms_and_rank(model, data.probe_x, m.autocast(), run.cfg.batch_size))
     row.update(learned_scalars(model))
     row["gain"] = norm_gains(model)
-    row.update(probe_attention(model, m.to_device(data.attn_x), m.autocast()))
+    row.update(probe_attention(model, data.attn_x, m.autocast()))
     row["elapsed_s"] = round(elapsed_s, 3)
     if m.master:
         print(f"step {it}: train {train_loss:.4f}, val {val_loss:.4f}"
