@@ -35,9 +35,8 @@ import train
 from atomic import atomic_save
 from cli import ConfigError, run_cli
 from configurator import configure, read_settings
-from dyt import make_norm
 from memory import gpu_peak, vocab_size
-from model import Transformer, model_config, setting
+from model import ModelConfig, Transformer, build_norm, model_config, setting, site_norms
 from probes import learned_scalars, probe_attention, probe_norms_and_rank
 from settings import Config
 
@@ -127,7 +126,7 @@ def section_norms(cfg, bench):
         for compiled in (False, True):
             times = []
             for kind, opts in variants:
-                norm = make_norm(kind, width).to(cfg.device)  # each with its own alpha_0 and eps
+                norm = build_norm("attn", site_norms(ModelConfig(norm=kind)), width).to(cfg.device)  # its own alpha_0, eps
                 if "frozen" in opts:
                     getattr(norm, opts["frozen"]).requires_grad_(False)
                 if compiled:  # each variant compiled afresh: past Dynamo's recompile limit (8 per forward) a
@@ -156,11 +155,11 @@ def section_eval(cfg, bench):
         with tempfile.TemporaryDirectory() as folder:
             atomic_save({"model": model.state_dict(), "optimizer": run.optimizer.state_dict()}, os.path.join(folder, "c"))
 
-    parts = {"validation prefix": lambda: train.evaluate(run, model, ev.val),
-             "training sample": lambda: train.evaluate(run, model, ev.train),
+    parts = {"validation prefix": lambda: train.loss_and_accuracy(run, model, ev.val),
+             "training sample": lambda: train.loss_and_accuracy(run, model, ev.train),
              "probes": probes, "checkpoint": checkpoint}
     if ev.val_full is not None:
-        parts["whole validation split"] = lambda: train.evaluate(run, model, ev.val_full)
+        parts["whole validation split"] = lambda: train.loss_and_accuracy(run, model, ev.val_full)
     times = {name: timed(f, cfg.device, reps=3, warmup=1) for name, f in parts.items()}
     n_evals = cfg.max_iters // cfg.eval_interval + 1 + (cfg.max_iters % cfg.eval_interval > 0)
     # the whole split is scored once at the last step, and once more on best.pt when the best is earlier
@@ -221,4 +220,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Bench, Config))
+    run_cli(main, sys.argv[1:], doc=__doc__, settings=(Bench, Config))

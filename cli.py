@@ -19,9 +19,10 @@ class ConfigError(UserError):
     pass
 
 
-def run_cli(main, argv, also=(), doc=None, settings=()):
+def run_cli(main, argv, doc=None, settings=()):
     """Run an entry point's main(argv). With -h or --help, print `doc` and the declared `settings` (dataclasses
-    of model.setting fields) instead. A UserError (or one of `also`) becomes `error: ...` and its exit code."""
+    of model.setting fields) instead. A UserError becomes `error: ...` and its exit code; any other exception is
+    a bug (the project's, or a fork's new norm) and keeps its traceback."""
     if doc is not None and any(a in ("-h", "--help") for a in argv):
         print(doc.strip() + "\n")
         if settings:
@@ -29,7 +30,7 @@ def run_cli(main, argv, also=(), doc=None, settings=()):
         return 0
     try:
         return main(argv)
-    except (UserError, *also) as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 2))
 

@@ -17,7 +17,9 @@ from dataclasses import fields
 from typing import get_args
 
 from cli import COMMAND_LINE, ConfigError, run_cli
-from settings import DEFAULTS, LABEL_KEYS, RUN_KEYS, SPLIT_KEYS, Config, global_batch
+from model import resolve_alphas, site_norms
+from naming import default_out_dir, method_of
+from settings import DEFAULTS, LABEL_KEYS, SPLIT_KEYS, WHERE_KEYS, Config, global_batch
 
 
 def check(key, value, declared, source):
@@ -117,22 +119,19 @@ def read_settings(argv):
     that follows from the rest is filled in here, once: the method, alpha_0 (the norm's own: --norm=softsign
     on a DyT config takes Softsign's) and out_dir. sources: where each value came from; changes: the command
     line's overrides that change the run (key, value, the config's value), which name its folder and label."""
-    from dyt import NORMS
-    from runs import default_out_dir, method_of
     sources = {}
     cfg = configure(Config, argv, sources)
     files = [a for a in argv if not a.startswith("--")]
     from_files = configure(Config, files)
     given = list(dict.fromkeys(a[2:].partition("=")[0] for a in argv if a.startswith("--")))
     changes = [(k, cfg[k], from_files[k]) for k in given  # a new split of the same global batch is the same run
-               if k not in (*RUN_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]
+               if k not in (*WHERE_KEYS, *LABEL_KEYS, "seed") and cfg[k] != from_files[k]
                and (k not in SPLIT_KEYS or global_batch(cfg) != global_batch(from_files))]
     cfg["method"] = method_of(cfg, sources)
     sources.setdefault("method", "its norm's label")
-    own = getattr(NORMS.get(cfg["norm"]), "alpha_default", None)
-    if cfg["alpha_init"] is None and own is not None:
-        cfg["alpha_init"], sources["alpha_init"] = float(own), f"{cfg['norm']}'s own alpha_0"
-    if cfg["freeze_alpha"] and cfg["alpha_init"] is None:
+    for key, alpha in resolve_alphas(cfg).items():  # the one resolution of the norms' settings (model.site_norms)
+        cfg[key], sources[key] = alpha, f"{cfg['norm_final' if key == 'alpha_init_final' else 'norm']}'s own alpha_0"
+    if cfg["freeze_alpha"] and not any("alpha_init" in options for _, options in site_norms(cfg).values()):
         raise ConfigError(f"freeze_alpha=True: norm {cfg['norm']!r} has no alpha to freeze; use it with dyt or derf")
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
@@ -163,4 +162,4 @@ def show(argv):
 
 
 if __name__ == "__main__":
-    run_cli(show, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Config,))
+    run_cli(show, sys.argv[1:], doc=__doc__, settings=(Config,))

@@ -13,7 +13,6 @@ what it squashes with, where the squash is flat and its alpha_0; the probes, the
 its error messages and the tests all read the registry.
 """
 
-import inspect
 import math
 
 import torch
@@ -25,14 +24,14 @@ FLAT = 1 - math.tanh(2.0) ** 2
 
 
 class SquashingNorm(nn.Module):
-    """weight * squash(s(x)) (+ bias), s(x) = alpha * x: a norm replaced by an elementwise squash.
+    """weight * squash(alpha * x) + bias: a norm replaced by an elementwise squash.
 
     What a subclass says, once, and what the probes read (probes.py):
       squash(u)              the function, flat for large |u|;
-      saturation_threshold   |s(x)| past which the squash is as flat as tanh past 2 (its derivative at
-                             most FLAT of its slope at 0): the fraction past it is the run's saturation;
-      alpha_default          alpha_0 when a config gives none (alpha_init = None); None for a squash with
-                             no learnable scalar (HardTanh), whose __init__ then takes no alpha_init;
+      saturation_threshold   |u| past which the squash is as flat as tanh past 2 (its derivative at most FLAT
+                             of its slope at 0): the fraction of inputs past it is the run's saturation;
+      alpha_default          its alpha_0, when a config gives none (model.site_norms reads it, the one place
+                             a norm's settings are resolved); None for a squash with no alpha (HardTanh);
       scalars                any other learnable scalar and its initial value (Derf's shift), which
                              squash_input then uses.
     alpha is one learnable scalar per layer, weight one gain per channel, bias one per channel when the
@@ -41,6 +40,7 @@ class SquashingNorm(nn.Module):
     saturation_threshold = None
     alpha_default = None
     scalars = {}
+    takes = ("alpha_init", "bias")  # what model.site_norms passes: the model's settings this norm is built with
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -49,11 +49,15 @@ class SquashingNorm(nn.Module):
                             f"number, the |s(x)| past which its derivative is at most {FLAT:.3f} of its slope at 0")
         if cls.squash is SquashingNorm.squash:
             raise TypeError(f"{cls.__name__} must say what it squashes with: def squash(self, u): ...")
+        if cls.alpha_default is None:
+            cls.takes = tuple(t for t in cls.takes if t != "alpha_init")
 
     def __init__(self, dim, alpha_init=None, bias=False):
         super().__init__()
-        alpha = self.alpha_default if alpha_init is None else alpha_init
-        self.alpha = nn.Parameter(torch.full((1,), float(alpha))) if alpha is not None else None
+        if "alpha_init" in self.takes and alpha_init is None:
+            raise TypeError(f"{type(self).__name__} needs its alpha_0: alpha_init={self.alpha_default} is its own "
+                            f"(model.site_norms resolves it from a run's settings)")
+        self.alpha = nn.Parameter(torch.full((1,), float(alpha_init))) if "alpha_init" in self.takes else None
         for name, value in self.scalars.items():
             setattr(self, name, nn.Parameter(torch.full((1,), float(value))))
         self.weight = nn.Parameter(torch.ones(dim))
@@ -72,6 +76,7 @@ class SquashingNorm(nn.Module):
 
 
 class DyT(SquashingNorm):
+    """Dynamic Tanh: weight * tanh(alpha * x) + bias."""
     # the regime paper's alpha_0, at every site; the DyT paper's own default is 0.5 (its ViTs), and for LLMs
     # it tunes alpha_0 per site and width (LLM_ALPHA0 below)
     alpha_default = 2.0
@@ -80,11 +85,16 @@ class DyT(SquashingNorm):
     def squash(self, u):
         return torch.tanh(u)
 
+    def forward(self, x):
+        # SquashingNorm.forward with tanh, written out: the formula this repo studies
+        y = self.weight * torch.tanh(self.alpha * x)
+        return y + self.bias if self.bias is not None else y
+
 
 class Derf(SquashingNorm):
-    """alpha_0 = 0.5 and the shift s_0 = 0, its authors' default (for vision); their language-model script
-    starts alpha at 1.0 at all three sites, and its GPT-2 also has biases and a learnable scale on the
-    embeddings (config/grid.py says which of these the derf arm is not)."""
+    """weight * erf(alpha * x + shift) + bias. alpha_0 = 0.5 and the shift s_0 = 0, its authors' default (for
+    vision); their language-model script starts alpha at 1.0 at all three sites, and its GPT-2 also has
+    biases and a learnable scale on the embeddings (config/grid.py says which of these the derf arm is not)."""
     alpha_default = 0.5
     # erf'(u) / erf'(0) = exp(-u^2) = FLAT
     saturation_threshold = math.sqrt(-math.log(FLAT))
@@ -98,11 +108,8 @@ class Derf(SquashingNorm):
 
 
 class HardTanhNorm(SquashingNorm):
-    """weight * clip(x, -1, 1): no alpha, as the regime paper's control has none."""
+    """weight * clip(x, -1, 1) + bias: no alpha, as the regime paper's control has none."""
     saturation_threshold = 1.0  # the clip is flat past |x| = 1 and passes no gradient
-
-    def __init__(self, dim, bias=False):
-        super().__init__(dim, None, bias)
 
     def squash(self, u):
         return u.clamp(-1.0, 1.0)
@@ -110,12 +117,15 @@ class HardTanhNorm(SquashingNorm):
 
 class LayerNorm(nn.LayerNorm):
     """PyTorch's LayerNorm over the last dimension, with a bias when the model has biases (GPT-2 does)."""
+    takes = ("eps", "bias")
 
-    def __init__(self, dim, bias=False, eps=1e-5):
+    def __init__(self, dim, eps=1e-5, bias=False):
         super().__init__(dim, eps=eps, bias=bias)
 
 
 class RMSNorm(nn.Module):
+    takes = ("eps",)
+
     def __init__(self, dim, eps=1e-6):
         super().__init__()
         self.eps = eps
@@ -131,40 +141,16 @@ class RMSNorm(nn.Module):
 
 class Identity(nn.Identity):
     """No norm at all: what the LN-free models of the entropic-overload study have inside their blocks."""
+    takes = ()
 
     def __init__(self, dim):
         super().__init__()
 
 
-# The registry: a norm's name in configs -> its class
+# The registry: a norm's name in configs -> its class. Each class says which of the model's norm settings
+# it is built with (takes: alpha_init, eps, bias); model.site_norms resolves them, once, for every site.
 NORMS = {"layernorm": LayerNorm, "rmsnorm": RMSNorm, "dyt": DyT, "derf": Derf, "hardtanh": HardTanhNorm,
          "identity": Identity}
-
-
-def takes(kind):
-    """The settings a norm's constructor takes besides its width: bias, eps, alpha_init."""
-    return [name for name in inspect.signature(NORMS[kind].__init__).parameters if name not in ("self", "dim")]
-
-
-def refused(kind, **options):
-    """The options that are set (not None) but that the norm does not take: each would do nothing."""
-    if kind not in NORMS:
-        raise ValueError(f"unknown norm {kind!r}: choose one of {', '.join(NORMS)}")
-    return [k for k, v in options.items() if v is not None and k not in takes(kind)]
-
-
-def make_norm(kind, dim, bias=False, **options):
-    """One norm of the given kind over `dim` channels. bias is the model's: a norm that has one takes it,
-    one that has none (RMSNorm, Identity) is built without. Every other option (eps, alpha_init) is
-    passed when set, and one the norm does not take is an error rather than a setting that does nothing."""
-    no = refused(kind, **options)
-    if no:
-        raise ValueError(f"norm {kind!r} does not take {', '.join(f'{k}={options[k]!r}' for k in no)} "
-                         f"(it takes {', '.join(takes(kind)) or 'no settings'}): leave it unset (None)")
-    given = {k: v for k, v in options.items() if v is not None}
-    if "bias" in takes(kind):
-        given["bias"] = bias
-    return NORMS[kind](dim, **given)
 
 
 # The DyT authors' alpha_0 for LLMs (attention norm, FFN norm, final norm) by model width, with a

@@ -81,7 +81,7 @@ class Machine:
         return {"device": self.device, "dtype": self.dtype, "compile": self.compile, "fsdp": self.fsdp}
 
 
-def start(cfg):
+def setup(cfg):
     """This process's Machine: the system settings resolved and, under torchrun, the process group joined."""
     system = system_settings(cfg)
     if system["device"].startswith("cuda"):  # TF32 matmuls where fp32 remains (autocast's bf16 covers most)

@@ -197,4 +197,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:], also=(ValueError,))
+    run_cli(main, sys.argv[1:])

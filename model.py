@@ -5,7 +5,7 @@ All three are the same pre-norm transformer (embed -> n_layer x Block -> final n
 language models differ in how positions enter (a learned table vs rotary embeddings), in the MLP
 (GELU vs SwiGLU) and in attention heads (multi-head vs grouped-query); the ViT embeds image patches,
 attends both ways and classifies from a class token. The norm at each of the three sites comes from
-dyt.make_norm, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh) or nothing can sit there.
+site_norms, so any norm of dyt.NORMS (LayerNorm, RMSNorm, DyT, Derf, HardTanh) or nothing can sit there.
 """
 
 import math
@@ -16,7 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dyt import NORMS, make_norm, refused
+from cli import ConfigError
+from dyt import NORMS
 
 
 def setting(default, meaning, kind="what", least=None, choices=None):
@@ -96,16 +97,18 @@ ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU, "leaky
 def check_config(cfg):
     """Fail early, with the valid choices, on a config that cannot build a model."""
     if cfg.arch not in ("gpt", "llama", "vit"):
-        raise ValueError(f"unknown arch {cfg.arch!r}: choose gpt, llama or vit")
+        raise ConfigError(f"unknown arch {cfg.arch!r}: choose gpt, llama or vit")
     if cfg.arch == "vit" and cfg.image_size is not None and cfg.image_size % cfg.patch_size:
-        raise ValueError(f"image_size={cfg.image_size} is not a multiple of patch_size={cfg.patch_size}: the patches "
+        raise ConfigError(f"image_size={cfg.image_size} is not a multiple of patch_size={cfg.patch_size}: the patches "
                          f"must tile the image")
     if cfg.activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {cfg.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
+        raise ConfigError(f"unknown activation {cfg.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
+    if not 0 <= cfg.dropout < 1:
+        raise ConfigError(f"dropout={cfg.dropout} is a probability: give one from 0 up to (not including) 1")
     if cfg.n_embd % cfg.n_head:
-        raise ValueError(f"n_embd={cfg.n_embd} is not a multiple of n_head={cfg.n_head}")
+        raise ConfigError(f"n_embd={cfg.n_embd} is not a multiple of n_head={cfg.n_head}")
     if cfg.n_head % (cfg.n_kv_head or cfg.n_head):
-        raise ValueError(f"n_head={cfg.n_head} is not a multiple of n_kv_head={cfg.n_kv_head}")
+        raise ConfigError(f"n_head={cfg.n_head} is not a multiple of n_kv_head={cfg.n_kv_head}")
 
 
 # -----------------------------------------------------------------------------
@@ -140,7 +143,7 @@ class Attention(nn.Module):
         # q, k and v in one matmul; k and v have n_kv_head heads each
         self.c_attn = nn.Linear(cfg.n_embd, (self.n_head + 2 * self.n_kv_head) * self.head_dim, bias=cfg.bias)
         self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
-        self.c_proj.residual = True  # scaled init, see Transformer._init_weights
+        self.c_proj.residual = True  # scaled init, see Transformer.init_weights
         self.dropout = cfg.dropout
         self.resid_dropout = nn.Dropout(cfg.dropout)
         self.causal = cfg.arch != "vit"
@@ -203,31 +206,79 @@ class SwiGLU(nn.Module):
         return self.dropout(self.w2(F.silu(self.w1(x)) * self.w3(x)))
 
 
-def norm_for(cfg, site):
-    """The norm at one of the three sites, 'attn' (pre-attention), 'ffn' (pre-MLP) or 'final', with its eps
-    (norm_eps) and its alpha_0 (the site's own alpha_init_<site>, else alpha_init). A setting the norm does
-    not take would do nothing: it is an error that names the setting."""
-    kind = cfg.norm_final if site == "final" and cfg.norm_final else cfg.norm
-    alpha_key = f"alpha_init_{site}" if getattr(cfg, f"alpha_init_{site}") is not None else "alpha_init"
-    options = {"eps": ("norm_eps", cfg.norm_eps), "alpha_init": (alpha_key, getattr(cfg, alpha_key))}
-    for option in refused(kind, **{k: v for k, (_, v) in options.items()}):
-        key, value = options[option]
-        raise ValueError(f"norm {kind!r} takes no {option}, but {key}={value!r} is set: set {key} to None, "
-                         f"or choose a norm that has one")
-    return make_norm(kind, cfg.n_embd, bias=cfg.bias, **{k: v for k, (_, v) in options.items()})
+# The three places a block stack has a norm: before attention, before the MLP (in every block), and
+# the final one before the head. The modules keep nanoGPT's names (ln_1, ln_2, ln_f), whatever they hold.
+SITES = ("attn", "ffn", "final")
+
+
+def site_norms(settings):
+    """{site: (norm name, the options it is built with)} for the three sites: the one place a norm's settings
+    are resolved. settings.json records what this gives (resolve_alphas) and the model builds it.
+
+    The final site holds norm_final when set, the others norm. A site's alpha_0 is its own alpha_init_<site>,
+    else alpha_init, else its norm's alpha_default; alpha_init and norm_eps reach every site whose norm takes
+    them (DyT blocks under a final LayerNorm: alpha_init is the blocks'), bias every norm that has one. A
+    setting that no site's norm takes would do nothing: it is refused, naming the setting and what works."""
+    values = settings if isinstance(settings, dict) else vars(settings)
+    kinds = {site: values["norm_final"] if site == "final" and values["norm_final"] else values["norm"] for site in SITES}
+    for kind in set(kinds.values()):
+        if kind not in NORMS:
+            raise ConfigError(f"unknown norm {kind!r}: choose one of {', '.join(NORMS)}")
+    for key, option, sites in [("alpha_init", "alpha_init", SITES), ("norm_eps", "eps", SITES),
+                               *((f"alpha_init_{site}", "alpha_init", (site,)) for site in SITES)]:
+        refusing = sorted({kinds[s] for s in sites if option not in NORMS[kinds[s]].takes})
+        if values[key] is not None and len(refusing) == len({kinds[s] for s in sites}):
+            works = ", ".join(k for k, cls in NORMS.items() if option in cls.takes)
+            one = len(refusing) == 1
+            raise ConfigError(f"norm{'s' * (not one)} {' and '.join(map(repr, refusing))} take{'s' * one} no {option}, "
+                              f"but {key}={values[key]!r} is set: set {key} to None, or choose a norm that has one "
+                              f"({works})")
+    out = {}
+    for site, kind in kinds.items():
+        cls, options = NORMS[kind], {}
+        if "alpha_init" in cls.takes:
+            given = [values[f"alpha_init_{site}"], values["alpha_init"], cls.alpha_default]
+            options["alpha_init"] = next(float(a) for a in given if a is not None)
+        if "eps" in cls.takes and values["norm_eps"] is not None:
+            options["eps"] = values["norm_eps"]
+        if "bias" in cls.takes:
+            options["bias"] = values["bias"]
+        out[site] = (kind, options)
+    return out
+
+
+def resolve_alphas(settings):
+    """The alpha settings a run records, each norm's own alpha_0 filled in where the settings leave it to None:
+    alpha_init the blocks' norm's, alpha_init_final a final norm's of another kind. Recorded, they give
+    site_norms the same alphas as the settings they came from."""
+    values = settings if isinstance(settings, dict) else vars(settings)
+    sites, out = site_norms(values), {}
+    if values["alpha_init"] is None:
+        if "alpha_init" in NORMS[sites["attn"][0]].takes:
+            out["alpha_init"] = NORMS[sites["attn"][0]].alpha_default
+        final = sites["final"][0]
+        if final != sites["attn"][0] and "alpha_init" in NORMS[final].takes and values["alpha_init_final"] is None:
+            out["alpha_init_final"] = NORMS[final].alpha_default
+    return out
+
+
+def build_norm(site, sites, dim):
+    """The norm module at `site` of site_norms' answer, over `dim` channels."""
+    kind, options = sites[site]
+    return NORMS[kind](dim, **options)
 
 
 class Block(nn.Module):
     """Pre-norm: x + attn(norm(x)), then x + mlp(norm(x)); the MLP `hidden` wide."""
 
-    def __init__(self, cfg, hidden):
+    def __init__(self, cfg, hidden, sites):
         super().__init__()
         # The norm slots keep nanoGPT's names (ln_1, ln_2, ln_f) whatever they hold, DyT or nothing:
         # forkers diff against nanoGPT and GPT-2 state dicts, and the regime paper's code and logs
         # name its layers the same way (h.3.ln_2), so our probes and theirs line up key for key.
-        self.ln_1 = norm_for(cfg, "attn")
+        self.ln_1 = build_norm("attn", sites, cfg.n_embd)
         self.attn = Attention(cfg)
-        self.ln_2 = norm_for(cfg, "ffn")
+        self.ln_2 = build_norm("ffn", sites, cfg.n_embd)
         self.mlp = (SwiGLU if cfg.activation == "swiglu" else MLP)(cfg, hidden)
 
     def forward(self, x, rope=None):
@@ -266,11 +317,12 @@ class Transformer(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         # a Llama keeps SwiGLU's width with any activation (the regime paper's GELU ablation does)
         hidden = swiglu_hidden(cfg.n_embd) if cfg.arch == "llama" else 4 * cfg.n_embd
-        self.h = nn.ModuleList([Block(cfg, hidden) for _ in range(cfg.n_layer)])
+        sites = site_norms(cfg)
+        self.h = nn.ModuleList([Block(cfg, hidden, sites) for _ in range(cfg.n_layer)])
         if cfg.activation == "leaky_relu_global":  # one slope for the whole model: every MLP shares the first's
             for block in self.h[1:]:
                 block.mlp.act.negative_slope = self.h[0].mlp.act.negative_slope
-        self.ln_f = norm_for(cfg, "final")
+        self.ln_f = build_norm("final", sites, cfg.n_embd)
         if cfg.arch == "vit":
             self.head = nn.Linear(cfg.n_embd, cfg.num_classes, bias=cfg.bias)
         else:

@@ -129,4 +129,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Watch, Config))
+    run_cli(main, sys.argv[1:], doc=__doc__, settings=(Watch, Config))

@@ -23,7 +23,7 @@ from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model
 
 from atomic import WriteError, append_line, atomic_open, atomic_save
 from cli import UserError
-from settings import identity
+from settings import run_identity
 
 
 class RunError(UserError):
@@ -203,8 +203,8 @@ def differences(stored, asked):
     """The keys, beyond where and how a run goes, in which a run folder's settings differ from the ones
     asked for: [(key, stored value, asked value)]. A key the folder's settings lack differs (the run's
     value for it is unknown); max_iters is compared by the caller (a run may be continued)."""
-    stored = identity({k: stored.get(k, NOT_SET) for k in asked})
-    return [(k, stored[k], v) for k, v in identity(asked).items() if k != "max_iters" and stored[k] != v]
+    stored = run_identity({k: stored.get(k, NOT_SET) for k in asked})
+    return [(k, stored[k], v) for k, v in run_identity(asked).items() if k != "max_iters" and stored[k] != v]
 
 
 def say_differences(diffs):
@@ -258,7 +258,7 @@ class RunFolder:
                            f"step {ckpt['iter']}, and a run is continued, not shortened")
         return ckpt
 
-    def start(self, ckpt, settings, changes):
+    def open(self, ckpt, settings, changes):
         """Take the folder (its lock) and leave it as of the run's start: from scratch, or as of the
         checkpoint it resumes from (check's): the settings asked for, the log cut back to the checkpoint,
         no stale summary or divergence mark."""

@@ -23,15 +23,12 @@ from collections import defaultdict
 import numpy as np
 
 import paper
-from cli import COMMAND_LINE, ConfigError
 from config.grid import ARMS
-from dyt import NORMS
+from model import resolve_alphas
+from naming import BASELINE, BASELINE_NORM, format_value, norm_label
 from run_folder import read_log
-from settings import DEFAULTS, identity
+from settings import DEFAULTS, run_identity
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-BASELINE = "vanilla"  # the label of the architecture's usual norm as it comes, every arm's reference
 BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual norm (LayerNorm for GPT-2 and the ViT, "
                  "RMSNorm for Llama) whose settings equal its own in every key but the norm's own (the norm, the "
                  "settings it takes, the method); a run of the usual norm that changes one thing (an override, or an "
@@ -39,76 +36,9 @@ BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual n
 
 # A norm's own settings: an arm is compared with the baseline runs whose settings equal its own in every
 # other key
-NORM_KEYS = ("norm", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final", "freeze_alpha")
-# The architecture's usual norm, the baseline every other norm is compared with ("vanilla")
-BASELINE_NORM = {"gpt": "layernorm", "llama": "rmsnorm", "vit": "layernorm"}
-
-
-# -----------------------------------------------------------------------------
-# A run's name: its method and its folder
-
-def norm_label(norm, arch):
-    """How report.py names a norm: "vanilla" for the architecture's usual one, else its registry name."""
-    return BASELINE if BASELINE_NORM.get(arch) == norm else norm
-
-
-def claimed_norm(method, labels):
-    """The norm label a method name begins with (the longest of `labels`), or None: 'dytrecipe' is DyT's."""
-    return max((lab for lab in labels if method.startswith(lab)), key=len, default=None)
-
-
-def method_of(cfg, sources):
-    """The run's arm, as report.py compares it: the method a config (or --method) names, else its
-    norm's label. A named method that is a label of another norm (method 'dyt' with norm 'softsign'),
-    or one a config names while the command line changes the norm, is an error: the run would be
-    pooled with another norm's runs."""
-    own, named = norm_label(cfg["norm"], cfg["arch"]), cfg["method"]
-    if named is None:
-        return own
-    where = sources.get("method", COMMAND_LINE)
-    if where != COMMAND_LINE and sources.get("norm") == COMMAND_LINE:
-        raise ConfigError(f"{where} names the method {named!r}, and --norm={cfg['norm']} makes the run another norm's: "
-                          f"label it with --method=NAME too")
-    claimed = claimed_norm(named, [*NORMS, BASELINE])
-    claimed = norm_label(claimed, cfg["arch"]) if claimed in NORMS else claimed
-    if claimed not in (None, own):
-        raise ConfigError(f"method {named!r} ({where}) is a label of {claimed!r}, but the run's norm is {cfg['norm']!r} "
-                          f"({own!r}): name the method after its norm, or leave it unset to follow the norm")
-    return named
-
-
-def format_value(value):
-    """A setting's value as a run folder's name shows it: 0.003, 1000000, dyt, None."""
-    text = repr(value) if isinstance(value, float) else str(value)
-    return "".join(c if c.isalnum() or c in "._+-" else "-" for c in text)
-
-
-def name_suffix(changes):
-    """'_norm=softsign_alpha_init=1.0' for the overrides that change a run ((key, value, the config's value)
-    in the order given); a very long one keeps its start and a hash of the whole, so a folder name stays
-    readable and unique."""
-    text = "".join(f"_{key}={format_value(value)}" for key, value, *_ in changes)
-    if len(text) > 120:
-        import hashlib
-        text = text[:100] + "_" + hashlib.sha1(text.encode()).hexdigest()[:8]
-    return text
-
-
-def run_name(config_path, changes, seed):
-    """A sweep's run folder name: the config's file name, the overrides that change the run, the seed."""
-    return f"{os.path.splitext(os.path.basename(config_path))[0]}{name_suffix(changes)}_s{seed}"
-
-
-def default_out_dir(config_paths, changes, seed_changed, seed):
-    """out/ + the last config's path under config/ (or its file name) + the overrides that change the
-    run (+ _s<seed> when the seed was given): config/micro/dyt_micro_8k.py -> out/micro/dyt_micro_8k."""
-    if not config_paths:
-        return "out"
-    path = os.path.abspath(config_paths[-1])
-    under = os.path.relpath(path, os.path.join(HERE, "config"))
-    stem = os.path.splitext(under if not under.startswith("..") else os.path.basename(path))[0]
-    return os.path.join("out", stem) + name_suffix(changes) + (f"_s{seed}" if seed_changed else "")
-
+NORM_KEYS = ("norm", "norm_final", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final",
+             "freeze_alpha")
+ALPHA_KEYS = ("alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final")
 
 # what the tables read from every summary.json
 SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",
@@ -164,7 +94,7 @@ def describe(run):
     run["scale"] = f"{c.get('scale')} + embedding scale" if c.get("embed_scale") else c.get("scale")
     run["budget"] = c.get("budget")
     run["key"] = (c.get("arch", "gpt"), run["scale"], run["budget"]) if c.get("study") == "regime" else None
-    run["settings"] = json.dumps({k: v for k, v in identity(c).items() if k != "seed"}, sort_keys=True)
+    run["settings"] = json.dumps({k: v for k, v in run_identity(c).items() if k != "seed"}, sort_keys=True)
 
 
 def plain(config):
@@ -172,20 +102,29 @@ def plain(config):
     return config["method"] == norm_label(config["norm"], config.get("arch", "gpt"))
 
 
-def own_settings(norm):
-    """A norm's own values of its settings: its alpha_0, and the defaults of the rest."""
-    return {**{k: DEFAULTS[k] for k in NORM_KEYS[1:]}, "alpha_init": getattr(NORMS.get(norm), "alpha_default", None)}
+def own_settings(config):
+    """The values of a run's norm settings that its norms have of their own: each site's alpha_0 as the run's
+    resolution fills it in when none is given (model.resolve_alphas), the defaults of the rest."""
+    cleared = {**DEFAULTS, **config, **{k: None for k in ALPHA_KEYS}}
+    return {**{k: DEFAULTS[k] for k in NORM_KEYS[1:]}, **resolve_alphas(cleared)}
 
 
 def label(config, changes):
     """The method, the norm's settings that are not its own (for a method that does not name them), and
-    the overrides that change the run but the norm (which the method names): dyt_alpha_init=1.0_dropout=0.1."""
-    shown = []
-    if plain(config):
-        defaults = own_settings(config["norm"])
+    the overrides that change the run but the norm (which the method names): dyt_alpha_init=1.0_dropout=0.1.
+    A grid arm's method whose settings the run does not have (a copied config, edited) is not its label:
+    the norm's label and what the run has in their place are (vanilla_dropout=0.2, not vanilla_dropout0.1)."""
+    arch, shown = config.get("arch", "gpt"), []
+    method = config["method"]
+    edited = [(k, config[k]) for k, v in ARMS.get(method, ("", {}))[1].items()
+              if k in config and k in DEFAULTS and k != "norm" and config[k] != v]
+    if edited:
+        method, shown = norm_label(config["norm"], arch), edited
+    elif plain(config):
+        defaults = own_settings(config)
         shown = [(k, config[k]) for k in NORM_KEYS[1:] if k in config and k != "norm_eps" and config[k] != defaults[k]]
     shown += [(k, v) for k, v, *_ in changes if k != "norm" and k not in dict(shown)]
-    return config["method"] + "".join(f"_{k}={format_value(v)}" for k, v in shown)
+    return method + "".join(f"_{k}={format_value(v)}" for k, v in shown)
 
 
 def baseline_of(run):
@@ -194,12 +133,16 @@ def baseline_of(run):
     None), and a named arm of the usual norm that config/grid.py does not define changes what, unknown."""
     c = run["config"]
     base_norm = BASELINE_NORM.get(c.get("arch", "gpt"))
-    mine = {k: v for k, v in identity(c).items() if k != "seed"}
+    mine = {k: v for k, v in run_identity(c).items() if k != "seed"}
     if c["norm"] != base_norm:
         return {k: v for k, v in mine.items() if k not in (*NORM_KEYS, "method")}, None
     undone = {k: was for k, _, was in (ch for ch in run.get("changes", []) if len(ch) == 3)}
+    # an alpha_0 the run's norms took as their own is the undone run's norms' own (a DyT final norm undone
+    # leaves no alpha_init_final)
+    own_here, own_undone = own_settings(c), own_settings({**c, **undone})
+    undone.update({k: own_undone[k] for k in ALPHA_KEYS if k in c and c[k] == own_here[k] and k not in undone})
     # as the settings compared (a batch_size undone is a global batch undone)
-    undone = {k: v for k, v in identity({**c, **undone}).items() if k != "seed" and v != mine.get(k)}
+    undone = {k: v for k, v in run_identity({**c, **undone}).items() if k != "seed" and v != mine.get(k)}
     if not plain(c):  # an ablation arm of the grid: the usual norm as it comes, but for what the arm sets
         if c["method"] not in ARMS:
             return None, (f"its method {c['method']!r} is not an arm of config/grid.py, so what it changes of "
@@ -214,8 +157,9 @@ def baseline_of(run):
 def matches(candidate, wanted):
     """Whether a run is of the usual norm and has the settings an arm's baseline must have."""
     c = candidate["config"]
-    mine = identity(c)
-    return c["norm"] == BASELINE_NORM.get(c.get("arch", "gpt")) and all(mine.get(k) == v for k, v in wanted.items())
+    mine = run_identity(c)
+    usual = BASELINE_NORM.get(c.get("arch", "gpt"))
+    return c["norm"] == usual and c.get("norm_final") in (None, usual) and all(mine.get(k) == v for k, v in wanted.items())
 
 
 def baseline_command(run):

@@ -68,7 +68,7 @@ class Config(ModelConfig):
 
 
 DEFAULTS = {f.name: f.default for f in fields(Config)}
-RUN_KEYS, LABEL_KEYS, SPLIT_KEYS = (tuple(f.name for f in fields(Config) if f.metadata["kind"] == kind)
+WHERE_KEYS, LABEL_KEYS, SPLIT_KEYS = (tuple(f.name for f in fields(Config) if f.metadata["kind"] == kind)
                                     for kind in ("where", "label", "split"))
 
 
@@ -79,8 +79,8 @@ def global_batch(settings):
     return split[0] * split[1] if all(type(v) is int for v in split) else None
 
 
-def identity(settings):
-    """The settings that make a run what it is, of a dict: all but RUN_KEYS, and the global batch in place
+def run_identity(settings):
+    """The settings that make a run what it is, of a dict: all but WHERE_KEYS, and the global batch in place
     of its split (a run resumed as 8 x 8 where it had 1 x 64 is the same run)."""
-    what = {k: v for k, v in settings.items() if k not in (*RUN_KEYS, *SPLIT_KEYS)}
+    what = {k: v for k, v in settings.items() if k not in (*WHERE_KEYS, *SPLIT_KEYS)}
     return {**what, "global_batch": global_batch(settings)}

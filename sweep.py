@@ -32,10 +32,10 @@ import subprocess
 import sys
 import time
 
-from run_folder import RunLocked, differences, lock_holder, read_settings_file, say_differences
 from cli import ConfigError, run_cli
 from configurator import read_settings
-from runs import run_name
+from naming import run_name
+from run_folder import RunLocked, differences, lock_holder, read_settings_file, say_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -271,6 +271,6 @@ def main(argv):
 if __name__ == "__main__":
     try:
         # ValueError too: the model's own checks (an unknown norm, a setting a norm does not take) raise it
-        sys.exit(run_cli(main, sys.argv[1:], also=(ValueError,)))
+        sys.exit(run_cli(main, sys.argv[1:]))
     except KeyboardInterrupt:
         sys.exit("interrupted: every run was stopped; run the same command again to resume")

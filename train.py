@@ -103,7 +103,7 @@ def prepare(cfg, check_folder=True):
     the processes, the dataset read, the run folder checked (check_folder: a resume with other settings
     stops before the model is built), the model and its optimiser built: the same initial weights on every
     process (FSDP broadcasts nothing). Returns (run, the checkpoint to resume from or None)."""
-    m = machine.start(cfg)
+    m = machine.setup(cfg)
     # the global batch is batch_size * gradient_accumulation_steps examples whatever the number of processes
     global_batch = cfg.batch_size * cfg.gradient_accumulation_steps
     if global_batch % m.world:
@@ -137,18 +137,18 @@ def prepare(cfg, check_folder=True):
     return run, ckpt
 
 
-def start(run, ckpt, changes):
+def begin_or_resume(run, ckpt, changes):
     """Start the run in its folder, or resume it from ckpt: the model's and optimiser's state and every
     process's random state. Returns (first step, elapsed seconds, training seconds) so far."""
     if ckpt is not None:
         load_full_state(run.model, ckpt["model"], run.optimizer, ckpt["optimizer"])
         restore_rng(ckpt["rng"], run.machine.rank, run.machine.device_type, run.cfg.seed, ckpt["iter"])
-    run.folder.start(ckpt, run.settings, list(changes))
+    run.folder.open(ckpt, run.settings, list(changes))
     return (ckpt["iter"], ckpt["elapsed_s"], ckpt["train_time_s"]) if ckpt is not None else (0, 0.0, 0.0)
 
 
 @torch.no_grad()
-def evaluate(run, model, evals):
+def loss_and_accuracy(run, model, evals):
     """Mean loss per target over an evaluation set (text windows or images), each process taking every
     world-th item; and the share of targets the model's top guess gets right (a ViT's accuracy)."""
     m = run.machine
@@ -173,7 +173,7 @@ def evaluate(run, model, evals):
     return total / count, right / count
 
 
-def evaluation(run, it, lr, elapsed_s):
+def evaluation_row(run, it, lr, elapsed_s):
     """One evaluation of the uncompiled model (evaluation shapes would recompile the compiled one): the
     losses and the probes, as a line of log.jsonl. Every process calls it.
 
@@ -182,8 +182,8 @@ def evaluation(run, it, lr, elapsed_s):
     is over (whole_split_at_best): the best checkpoint is chosen on the prefix, as the paper does,
     not on the numbers it is reported with."""
     model, data, m = run.model, run.data, run.machine
-    val_loss, val_accuracy = evaluate(run, model, data.val)
-    train_loss, train_accuracy = evaluate(run, model, data.train)
+    val_loss, val_accuracy = loss_and_accuracy(run, model, data.val)
+    train_loss, train_accuracy = loss_and_accuracy(run, model, data.train)
     for name, value in (("validation", val_loss), ("training-sample", train_loss)):
         if not math.isfinite(value):
             raise run.folder.diverged(f"the {name} loss became {value} at step {it}")
@@ -194,7 +194,7 @@ def evaluation(run, it, lr, elapsed_s):
     if data.val_full is None:
         row["val_loss_full"] = val_loss
     elif it == run.cfg.max_iters:
-        row["val_loss_full"] = evaluate(run, model, data.val_full)[0]
+        row["val_loss_full"] = loss_and_accuracy(run, model, data.val_full)[0]
     row.update(probe_norms_and_rank(model, data.probe_x, m.autocast(), run.cfg.batch_size))
     row.update(learned_scalars(model))
     row["gain"] = norm_gains(model)
@@ -234,7 +234,7 @@ def whole_split_at_best(run):
     if in_log:
         return None
     load_full_state(run.model, run.folder.best_checkpoint(best_iter)["model"])
-    return evaluate(run, run.model, run.data.val_full)[0]
+    return loss_and_accuracy(run, run.model, run.data.val_full)[0]
 
 
 def optimisation_step(run, model, it, before_update=None):
@@ -302,7 +302,7 @@ def train(cfg, changes=(), config_files=()):
     line's overrides that change the run (configurator.read_settings), kept in settings.json; the config
     files it was read from are kept in its summary (report.py's command for a missing baseline)."""
     run, ckpt = prepare(cfg)
-    start_iter, elapsed_before, train_time = start(run, ckpt, changes)
+    start_iter, elapsed_before, train_time = begin_or_resume(run, ckpt, changes)
     model, m, data = machine.wrap(run.model, run.machine), run.machine, run.data
     if m.master:
         print(f"{cfg.arch} {cfg.norm}: {run.model.num_params() / 1e6:.2f}M parameters, {data.train_size:,} "
@@ -318,7 +318,7 @@ def train(cfg, changes=(), config_files=()):
         resumed_here = it == start_iter and ckpt is not None  # evaluated before the run stopped
         if (it % cfg.eval_interval == 0 or it == cfg.max_iters) and not resumed_here:
             train_time += time.time() - t_train
-            row = evaluation(run, it, lr, elapsed_before + time.time() - t_start)
+            row = evaluation_row(run, it, lr, elapsed_before + time.time() - t_start)
             checkpoint(run, row, train_time)
             t_train = t_log = time.time()
         if it == cfg.max_iters:
@@ -370,5 +370,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # ValueError too: the model's own checks (an unknown norm or activation, a bad dropout) raise it
-    run_cli(main, sys.argv[1:], also=(ValueError,), doc=__doc__, settings=(Config,))
+    run_cli(main, sys.argv[1:], doc=__doc__, settings=(Config,))

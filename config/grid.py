@@ -65,6 +65,7 @@ ARMS = {
     "dyt_alpha0.5": ("DyT at alpha_0 = 0.5", {"norm": "dyt", "alpha_init": 0.5}),
     "dyt_alpha1": ("DyT at alpha_0 = 1", {"norm": "dyt", "alpha_init": 1.0}),
     "dyt_alpha3": ("DyT at alpha_0 = 3", {"norm": "dyt", "alpha_init": 3.0}),
+    "dyt_alpha4": ("DyT at alpha_0 = 4", {"norm": "dyt", "alpha_init": 4.0}),
     "vanilla_dropout0.1": ("LayerNorm with dropout 0.1", {"dropout": 0.1}),
     "vanilla_dropout0.3": ("LayerNorm with dropout 0.3", {"dropout": 0.3}),
     "vanilla_dropout0.5": ("LayerNorm with dropout 0.5", {"dropout": 0.5}),
@@ -132,6 +133,13 @@ GRID = [
     ("regime", "micro/{arm}_micro_{budget}",       "micro",        "vanilla dyt",                        MICRO_CELLS,           {}),
     ("regime", "micro_faithful/{arm}_micro_faithful_{budget}", "micro", "vanilla dyt",                  "micro-faithful: 8k 32k 128k 1m", {"embed_scale": False}),
     ("regime", "micro_derf/{arm}_micro_{budget}",  "micro",        "derf",                               MICRO_CELLS,           {}),
+    # the regime paper's other claims at micro scale, in the main grid's protocol, each a study of its own that
+    # trains into the main grid's folder (docs/claims.md): HardTanh at every budget; DyT's alpha_0 and
+    # LayerNorm's dropout at the smallest budget and the largest
+    ("regime", "micro_hardtanh/{arm}_micro_{budget}", "micro",     "hardtanh",                           MICRO_CELLS,           {}),
+    ("regime", "micro_alpha/{base}_micro_{budget}{variant}", "micro", "dyt_alpha0.5 dyt_alpha1 dyt_alpha4", "micro: 8k 1m",      {}),
+    ("regime", "micro_dropout/{base}_micro_{budget}{variant}", "micro", "vanilla_dropout0.1 vanilla_dropout0.3 vanilla_dropout0.5",
+     "micro: 8k 1m", {}),
     # the regime paper's ViT on CIFAR in its pure bf16: LayerNorm and DyT at alpha_0 = 2, its alpha_0 sweep on
     # CIFAR-10, and fp32 master weights as an intervention; a small ViT on the UCI digits for a CPU, at a few
     # hundred training images and all of them; and the digits as close to the paper's run as a CPU allows, in pure

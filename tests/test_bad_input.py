@@ -4,6 +4,8 @@ lists the ones that matter most.
 """
 
 import os
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -28,11 +30,18 @@ ROWS = [
     (T + ["{W}/binary.py"], "binary.py is not UTF-8 text"),
     (T + ["--init_from=latest"], "init_from='latest': use scratch or resume"),
     (T + ["--dtype=float16"], "use float32 or bfloat16"),
+    (T + ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
+    (T + ["--norm=identity", "--norm_final=layernorm", "--alpha_init=1.0"],
+     "norms 'identity' and 'layernorm' take no alpha_init, but alpha_init=1.0 is set: set alpha_init to None"),
+    (T + ["--norm=dyt", "--norm_final=layernorm", "--alpha_init_final=0.5"],
+     "norm 'layernorm' takes no alpha_init, but alpha_init_final=0.5 is set: set alpha_init_final to None"),
+    (T + ["--n_embd=30", "--n_head=4"], "n_embd=30 is not a multiple of n_head=4"),
+    (T + ["--activation=swish"], "unknown activation 'swish'"),
     (T + ["--lr_decay=step"], "lr_decay='step': use cosine or linear"),
     (T + ["--norm=batchnorm"], "unknown norm 'batchnorm': choose one of layernorm"),
     (T + ["--activation=tanh"], "unknown activation 'tanh'"),
     (T + ["--n_embd=33"], "n_embd=33 is not a multiple of n_head=2"),
-    (T + ["--dropout=1.5"], "dropout probability has to be between 0 and 1"),
+    (T + ["--dropout=1.5"], "dropout=1.5 is a probability: give one from 0 up to (not including) 1"),
     (T + ["--max_iters=-1"], "max_iters=-1 must be at least 0"),
     (T + ["--batch_size=0"], "batch_size=0 must be at least 1"),
     (T + ["--device=cuda:99"], "device='cuda:99' is not on this machine, which has cpu"),
@@ -212,6 +221,23 @@ def test_bad_input_gets_one_line_exit_2_and_writes_nothing(world, args, words):
     assert len(lines) == 1 or (len(lines) <= 5 and lines[0].startswith("usage:")), p.stderr
     assert words.format(**world) in lines[-1], lines[-1]
     assert snapshot(world["W"], world["run"], world["bad"], world["data"], world["img"]) == before  # nothing written
+
+
+def test_a_bug_keeps_its_traceback(data_dir, tmp_path):
+    """Only the project's own errors are one line: a ValueError in a fork's new norm is a bug, not a bad input,
+    and the user sees where it happened."""
+    code = ("import sys, dyt, train, cli\n"
+            "class Broken(dyt.SquashingNorm):\n"
+            "    saturation_threshold = 2.0\n"
+            "    alpha_default = 1.0\n"
+            "    def squash(self, u):\n"
+            "        raise ValueError('a shape bug in the fork')\n"
+            "dyt.NORMS['broken'] = Broken\n"
+            "cli.run_cli(train.main, sys.argv[1:])\n")
+    p = subprocess.run([sys.executable, "-c", code, f"--data_dir={data_dir}", f"--out_dir={tmp_path}/out", *TINY,
+                        "--norm=broken", "--max_iters=2"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "Traceback" in p.stderr, p.stderr
+    assert "in squash" in p.stderr and p.stderr.strip().endswith("ValueError: a shape bug in the fork")
 
 
 def test_every_entry_point_has_rows():

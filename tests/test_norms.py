@@ -5,10 +5,16 @@ import math
 import pytest
 import torch
 
-from dyt import FLAT, NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, SquashingNorm, llm_alpha0, make_norm, takes
-from model import ModelConfig, Transformer
+from cli import ConfigError
+from dyt import FLAT, NORMS, Derf, DyT, HardTanhNorm, LayerNorm, RMSNorm, SquashingNorm, llm_alpha0
+from model import SITES, ModelConfig, Transformer, build_norm, resolve_alphas, site_norms
 from probes import (NormStats, effective_rank_of_gram, forward_with_hooks, median_and_p90, norm_hooks,
                     probe_norms_and_rank)
+
+
+def make_norm(kind, dim, site="attn", **settings):
+    """A norm as a model builds it at `site`, from the model's settings (site_norms, the one resolution)."""
+    return build_norm(site, site_norms(ModelConfig(norm=kind, n_embd=dim, **settings)), dim)
 
 
 def test_dyt_at_init_is_tanh_of_alpha_x():
@@ -54,7 +60,7 @@ def test_hardtanh_clips_at_one():
 @pytest.mark.parametrize("kind", [k for k in NORMS if k != "identity"])
 def test_gradients_match_finite_differences(kind):
     torch.manual_seed(0)
-    alpha = {"alpha_init": 0.7} if "alpha_init" in takes(kind) else {}
+    alpha = {"alpha_init": 0.7} if "alpha_init" in NORMS[kind].takes else {}
     norm = make_norm(kind, 6, bias=True, **alpha).double()
     with torch.no_grad():  # move parameters off their init so every term of the gradient matters
         for p in norm.parameters():
@@ -88,29 +94,66 @@ def test_rmsnorm_normalises_in_fp32_for_bf16_input():
     assert torch.allclose(RMSNorm(64)(x), ref, atol=1e-5)
 
 
-def test_make_norm_passes_what_it_is_given_and_refuses_what_a_norm_does_not_take():
+def test_a_norm_is_built_with_what_it_is_given_or_its_own_and_refuses_what_it_does_not_take():
     assert make_norm("dyt", 8, alpha_init=3.0).alpha.item() == 3.0 and make_norm("dyt", 8).alpha.item() == 2.0
     assert make_norm("derf", 8).alpha.item() == 0.5  # each squash's own alpha_0 when none is given
-    assert make_norm("rmsnorm", 8, eps=1e-5).eps == 1e-5 and make_norm("rmsnorm", 8, eps=None).eps == 1e-6
+    assert make_norm("rmsnorm", 8, norm_eps=1e-5).eps == 1e-5 and make_norm("rmsnorm", 8).eps == 1e-6
     # bias is the model's: a norm that has one takes it, one that has none is built without
     assert make_norm("layernorm", 8, bias=True).bias is not None and make_norm("hardtanh", 8, bias=True).bias is not None
     assert isinstance(make_norm("rmsnorm", 8, bias=True), RMSNorm) and isinstance(make_norm("identity", 8, bias=True),
                                                                                     torch.nn.Identity)
-    for kind, option in (("layernorm", "alpha_init"), ("hardtanh", "alpha_init"), ("identity", "alpha_init"),
-                         ("dyt", "eps"), ("identity", "eps")):
-        with pytest.raises(ValueError, match=f"norm '{kind}' does not take {option}=3.0"):
-            make_norm(kind, 8, **{option: 3.0})
-    with pytest.raises(ValueError, match=f"choose one of {', '.join(NORMS)}"):
+    for kind, key, option in (("layernorm", "alpha_init", "alpha_init"), ("hardtanh", "alpha_init", "alpha_init"),
+                              ("identity", "alpha_init", "alpha_init"), ("dyt", "norm_eps", "eps"),
+                              ("identity", "norm_eps", "eps")):
+        with pytest.raises(ConfigError, match=f"norm '{kind}' takes no {option}, but {key}=3.0 is set: set {key} to None"):
+            make_norm(kind, 8, **{key: 3.0})
+    with pytest.raises(ConfigError, match=f"choose one of {', '.join(NORMS)}"):
         make_norm("batchnorm", 8)
+    with pytest.raises(TypeError, match="DyT needs its alpha_0"):  # built by hand, a norm is given its alpha_0
+        DyT(8)
 
 
 def test_a_model_names_the_setting_its_norm_does_not_take():
-    with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init=2.0 is set"):
+    with pytest.raises(ConfigError, match="norm 'layernorm' takes no alpha_init, but alpha_init=2.0 is set"):
         Transformer(ModelConfig(vocab_size=32, norm="layernorm", alpha_init=2.0))
-    with pytest.raises(ValueError, match="norm 'dyt' takes no eps, but norm_eps=1e-05 is set"):
+    with pytest.raises(ConfigError, match="norm 'dyt' takes no eps, but norm_eps=1e-05 is set.*\\(layernorm, rmsnorm\\)"):
         Transformer(ModelConfig(vocab_size=32, norm="dyt", norm_eps=1e-5))
-    with pytest.raises(ValueError, match="norm 'layernorm' takes no alpha_init, but alpha_init_final=0.3 is set"):
+    with pytest.raises(ConfigError, match="norm 'layernorm' takes no alpha_init, but alpha_init_final=0.3 is set"):
         Transformer(ModelConfig(vocab_size=32, norm="dyt", norm_final="layernorm", alpha_init_final=0.3))
+    with pytest.raises(ConfigError, match="norms 'identity' and 'layernorm' take no alpha_init, but alpha_init=1.0"):
+        Transformer(ModelConfig(vocab_size=32, norm="identity", norm_final="layernorm", alpha_init=1.0))
+    with pytest.raises(ConfigError, match="norm 'layernorm' takes no alpha_init, but alpha_init_attn=0.8 is set"):
+        Transformer(ModelConfig(vocab_size=32, norm="layernorm", norm_final="dyt", alpha_init_attn=0.8))
+
+
+def site_alphas(model):
+    """Every site's alpha_0 as the model holds it (None where its norm has none)."""
+    modules = {"attn": [b.ln_1 for b in model.h], "ffn": [b.ln_2 for b in model.h], "final": [model.ln_f]}
+    alphas = {site: {getattr(getattr(m, "alpha", None), "item", lambda: None)() for m in ms} for site, ms in modules.items()}
+    assert all(len(a) == 1 for a in alphas.values())  # every block's norm at a site alike
+    return {site: a.pop() for site, a in alphas.items()}
+
+
+@pytest.mark.parametrize("blocks", NORMS)
+@pytest.mark.parametrize("final", NORMS)
+def test_every_pair_of_block_and_final_norm_builds_and_records_what_it_builds(blocks, final):
+    """Every norm in the blocks with every norm at the final site: the model builds, each site holds its
+    norm with its alpha_0, and the settings a run records (resolve_alphas) give the same alphas again."""
+    settings = {**vars(ModelConfig(vocab_size=32, n_layer=2, n_embd=8, n_head=2)), "norm": blocks, "norm_final": final}
+    model = Transformer(ModelConfig(**settings))
+    assert type(model.h[0].ln_1) is NORMS[blocks] and type(model.ln_f) is NORMS[final]
+    own = {site: getattr(NORMS[blocks if site != "final" else final], "alpha_default", None) for site in SITES}
+    assert site_alphas(model) == own
+    recorded = {**settings, **resolve_alphas(settings)}
+    assert site_alphas(Transformer(ModelConfig(**recorded))) == own
+    assert site_norms(recorded) == site_norms(settings)
+    # per-site alphas reach their site, alpha_init every other site whose norm takes one
+    given = {"alpha_init": 0.75, **{f"alpha_init_{s}": a for s, a in (("attn", 0.25), ("final", 1.5))
+                                    if "alpha_init" in NORMS[blocks if s != "final" else final].takes}}
+    if any("alpha_init" in NORMS[k].takes for k in (blocks, final)):
+        model = Transformer(ModelConfig(**{**settings, **given}))
+        wanted = {s: given.get(f"alpha_init_{s}", 0.75) if own[s] is not None else None for s in SITES}
+        assert site_alphas(model) == wanted
 
 
 @pytest.mark.parametrize("kind", NORMS)
@@ -129,8 +172,8 @@ def test_every_norm_of_the_registry_has_what_the_probes_read(kind):
         assert scale_free or torch.equal(norm(x), x), \
             f"{kind} neither normalises nor is the identity: a squash derives from SquashingNorm"
         return
-    assert set(takes(kind)) <= {"alpha_init", "bias"} and "bias" in takes(kind)
-    assert ("alpha_init" in takes(kind)) == (cls.alpha_default is not None)
+    assert set(cls.takes) <= {"alpha_init", "bias"} and "bias" in cls.takes
+    assert ("alpha_init" in cls.takes) == (cls.alpha_default is not None)
     for name, p in norm.named_parameters():  # alpha and the scalars are one number each, per layer
         assert p.numel() == (16 if name in ("weight", "bias") else 1), name
     # the squash is at least as steep as tanh at 2 just inside its threshold, and at most as steep just past it

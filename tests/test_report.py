@@ -10,7 +10,7 @@ import paper
 from dyt import NORMS
 from report import delta_grid, report
 from runs import comparisons, group, load_runs
-from runs import claimed_norm
+from naming import claimed_norm
 from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
 
 
@@ -87,6 +87,13 @@ def test_mean_std_precision_follows_the_seeds():
 
 # --- report.py end to end on synthetic runs --------------------------------------------------------
 
+def arm_settings(method):
+    """What a grid arm sets, as its generated config sets it (its method names them)."""
+    from config.grid import ARMS
+    from settings import DEFAULTS
+    return {k: v for k, v in ARMS.get(method, ("", {}))[1].items() if k in DEFAULTS and k != "norm"}
+
+
 def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False, n_params=63.5e6,
              train_tokens=1_000_000, finished=True, rank=None, study="regime", unigram=None, changes=(), settings=None,
              name=None):
@@ -116,7 +123,8 @@ def make_run(out, cell, seed, final, best=None, saturation=None, collapsed=False
                    "final_train_loss": final - 2, "saturation_at_500": saturation, "final_saturation": saturation,
                    "collapsed": collapsed, "final_effective_rank": rank, "elapsed_s": 60.0 * seed,
                    "config": {"seed": seed, "arch": "gpt", "norm": norm, "dropout": 0.0, "max_iters": 700, "study": study, "method": method, "scale": scale,
-                              "budget": budget, **(settings or {}), **{k: v for k, v, *_ in changes}}, "changes": list(changes)}
+                              "budget": budget, **arm_settings(method), **(settings or {}), **{k: v for k, v, *_ in changes}},
+                   "changes": list(changes)}
         if unigram:
             summary.update(unigram_train_loss=unigram[0], unigram_val_loss=unigram[1], collapse_criteria=[])
         (run_dir / "summary.json").write_text(json.dumps(summary))
@@ -260,6 +268,26 @@ def test_a_runs_label_says_what_it_is_and_runs_of_other_settings_are_never_poole
     # DyT at 10 steps against LayerNorm at 10 steps, named; LayerNorm at 10 steps against plain LayerNorm
     assert "| 5.0000 ± 0.0000 (vanilla_max_iters=10) | 5.5000 ± 0.0000 | +10.0 |" in rows[("8k", "dyt_max_iters=10")]
     assert "| 4.0000 ± 0.0000 | 5.0000 ± 0.0000 | +25.0 |" in rows[("8k", "vanilla_max_iters=10")]
+
+
+def test_a_copied_arm_is_labelled_by_what_it_trains_and_a_final_norm_ablation_against_plain_layernorm(tmp_path):
+    """A copy of config/vanilla_64m_118m_dropout0.1.py edited to dropout = 0.2 keeps the method its copy names, but
+    its label says the dropout it trains with; DyT blocks under a LayerNorm final norm are compared with plain
+    LayerNorm (the same final norm), LayerNorm blocks under a DyT final norm with plain LayerNorm too."""
+    cell = ("micro", "8k")
+    for seed in (1, 2):
+        make_run(tmp_path, ("vanilla", *cell), seed, 4.0)
+        make_run(tmp_path, ("vanilla_dropout0.1", *cell), seed, 3.9, settings={"dropout": 0.2}, name="my_dropout")
+        make_run(tmp_path, ("dyt", *cell), seed, 3.6, saturation=0.5, settings={"alpha_init": 2.0, "norm_final": "layernorm"},
+                 changes=[("norm_final", "layernorm", None)], name="dyt_micro_8k_norm_final=layernorm")
+        make_run(tmp_path, ("vanilla", *cell), seed, 3.8, settings={"alpha_init_final": 2.0, "norm_final": "dyt"},
+                 changes=[("norm_final", "dyt", None)], name="vanilla_micro_8k_norm_final=dyt")
+    report(str(tmp_path))
+    rows = final_rows(tmp_path)
+    assert set(rows) == {("8k", "vanilla_dropout=0.2"), ("8k", "dyt_norm_final=layernorm"), ("8k", "vanilla_norm_final=dyt")}
+    assert "| 4.0000 ± 0.0000 | 3.9000 ± 0.0000 | -2.5 |" in rows[("8k", "vanilla_dropout=0.2")]
+    assert "| 4.0000 ± 0.0000 | 3.6000 ± 0.0000 | -10.0 |" in rows[("8k", "dyt_norm_final=layernorm")]
+    assert "| 4.0000 ± 0.0000 | 3.8000 ± 0.0000 | -5.0 |" in rows[("8k", "vanilla_norm_final=dyt")]
 
 
 def dropout_folder(out, with_ln_dropout):

@@ -118,6 +118,26 @@ def test_no_module_imports_one_that_imports_it_back():
     assert not any("train" in graph[m] for m in modules - {"plateau", "bench"}), "only what runs train.py's step imports it"
 
 
+# What a run needs, and the study built on it: the core imports nothing of the study, so a reader of
+# train.py meets no report machinery and a fork of the core runs without the study's files
+CORE = ("train", "model", "dyt", "settings", "configurator", "cli", "naming", "data", "images", "machine",
+        "run_folder", "atomic", "probes", "sample", "prepare_data")
+STUDY = ("sweep", "runs", "report", "studies", "tables", "figures", "stats", "paper", "docs", "plateau", "bench",
+         "memory", "make_configs", "config.grid")
+
+
+def test_the_core_imports_nothing_of_the_study():
+    """Every core module imported in a fresh interpreter, top-level and function-level imports run (the config
+    view, --help): the project modules loaded are core ones, and every project module is one or the other."""
+    files = {f[:-3] for f in os.listdir(REPO) if f.endswith(".py")}
+    code = (f"import sys\nimport {', '.join(CORE)}\nimport configurator, train\n"
+            "configurator.show(['config/micro/dyt_micro_8k.py'])\nprint(sorted(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = {m for m in eval(out.stdout.strip().splitlines()[-1]) if m.split(".")[0] in files | {"config"}}
+    assert loaded - {"config", "config.common", "config.common.micro"} == set(CORE), loaded ^ set(CORE)
+    assert files == set(CORE) | {m for m in STUDY if "." not in m}, files ^ (set(CORE) | set(STUDY))
+
+
 def test_bench_waits_for_the_device_it_times(monkeypatch):
     import torch
 

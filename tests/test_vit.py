@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import digits, kill_at_a_random_moment, read_log, run
-from dyt import NORMS, takes
+from dyt import NORMS
 from images import TrainImages, load_images
 from model import ModelConfig, Transformer
 from prepare_data import main as prepare
@@ -96,7 +96,7 @@ def test_augmentation_is_a_function_of_the_seed_and_the_example_whatever_the_lay
 @pytest.mark.parametrize("norm", NORMS)
 def test_the_vits_gradient_matches_finite_differences_under_every_norm(norm):
     torch.manual_seed(0)
-    options = {"alpha_init": 0.7} if "alpha_init" in takes(norm) else {}
+    options = {"alpha_init": 0.7} if "alpha_init" in NORMS[norm].takes else {}
     model = Transformer(ModelConfig(arch="vit", n_layer=1, n_head=2, n_embd=8, patch_size=2, image_size=4, channels=2,
                                     num_classes=3, bias=True, norm=norm, **options)).double()
     images = torch.randn(2, 2, 4, 4, dtype=torch.float64, requires_grad=True)
