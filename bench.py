@@ -64,10 +64,17 @@ def timed(fn, device, reps, warmup=3):
     return (time.perf_counter() - t) / reps
 
 
+def reset_peak(device):
+    """Count a variant's peak memory from its start: on a GPU the allocator's peak starts afresh (a process's
+    RSS peak on a CPU cannot be reset, and is the process's so far)."""
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(device)
+
+
 def peak_memory(device):
     if device.startswith("cuda"):
-        return f"{torch.cuda.max_memory_allocated() / 1e9:.2f} GB allocated"
-    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB process RSS"
+        return f"{torch.cuda.max_memory_allocated(device) / 1e9:.2f} GB allocated"
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB process RSS so far"
 
 
 def device_peak(device):
@@ -88,6 +95,7 @@ def setup(cfg):
 
 def step_time(cfg, bench, compiled):
     """Seconds per bare training step (forward, backward, clip, AdamW), and the model, batch and autocast it used."""
+    reset_peak(cfg.device)
     model, optimizer, x, y, autocast = setup(cfg)
     forward = torch.compile(model) if compiled else model
 

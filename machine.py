@@ -116,20 +116,33 @@ def micro_batch(batch_size, global_batch, world):
 
 
 def shard(model, machine):
-    """Under FSDP, each block's parameters sharded over the processes and gathered just before the block
-    runs, then the rest (embeddings, final norm, head), as torchtitan does: in bf16 when the run computes in
-    bf16 (a mixed-precision policy: gathered and run in bf16, gradients reduced in fp32 onto the fp32
-    shards), so a step moves half the bytes. Compiled block by block: a compiled whole model would break
-    its graph at every block's gathering. Before the optimiser is made: it takes the sharded parameters."""
+    """Under FSDP, the model's parameters sharded over the processes, unit by unit, each unit's gathered just
+    before it runs (as torchtitan does): the norms of each block, then the block, then the rest (embeddings,
+    final norm, head). A sharded run computes what a replicated one does under autocast: a block's matrices
+    are gathered in bf16 when the run computes in bf16 (a mixed-precision policy; half the bytes a micro-step
+    moves, the values autocast would have cast them to), gradients reduced in fp32 onto the fp32 shards;
+    everything else stays fp32 as under DDP: the norms (their own units: DyT's alpha, tanh and gain), the
+    residual stream (a block's input is not cast) and the rest. A block's attention and MLP are compiled
+    (a compiled whole model would break its graph at every gathering); its norms run eager, and the probes
+    run every module eager (probes.forward_with_hooks), so their hooks see every element. Before the
+    optimiser is made: it takes the sharded parameters."""
     if not machine.fsdp:
         return
-    policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) \
-        if machine.dtype == "bfloat16" else MixedPrecisionPolicy()
+    if model.config.activation == "leaky_relu_global":
+        raise ConfigError("activation='leaky_relu_global' shares one slope among all blocks, which FSDP cannot shard "
+                          "block by block: use --activation=leaky_relu (a slope per block), or --fsdp=False")
+    fp32 = MixedPrecisionPolicy()
+    matrices = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, cast_forward_inputs=False) \
+        if machine.dtype == "bfloat16" else fp32
     for block in model.h:
+        for norm in (block.ln_1, block.ln_2):
+            if any(True for _ in norm.parameters()):  # no norm (identity) is no unit
+                fully_shard(norm, mp_policy=fp32)
         if machine.compile:
-            block.compile()
-        fully_shard(block, mp_policy=policy)
-    fully_shard(model, mp_policy=policy)
+            block.attn.compile()
+            block.mlp.compile()
+        fully_shard(block, mp_policy=matrices)
+    fully_shard(model, mp_policy=fp32)
 
 
 def wrap(model, machine):

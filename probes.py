@@ -17,7 +17,7 @@ every scale and batch size; attention entropy reads the first 8 validation windo
 - collapse: the regime paper's failure mode of Llama-DyT runs, or a run that never left the unigram
   loss, decided from a run's log (and its budget's unigram loss) alone.
 
-Probes run under torch.no_grad() on the uncompiled model and never touch the training step.
+Probes run under torch.no_grad(), eager (compiled modules too), and never touch the training step.
 """
 
 import math
@@ -84,17 +84,21 @@ def norm_modules(model):
 
 
 def norm_hooks(model, stats):
-    """Forward hooks on every norm of the model that record what it sees into stats; returns their handles."""
-    return [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]))
+    """Forward hooks on every norm of the model that record what it sees into stats; returns their handles. Each
+    runs before the norm's other forward hooks: a sharded norm (machine.shard) is resharded by one of them, and
+    the probe reads its alpha."""
+    return [m.register_forward_hook(lambda mod, inp, out, name=name: stats.record(name, mod, inp[0]), prepend=True)
             for name, m in norm_modules(model)]
 
 
 def forward_with_hooks(model, x, autocast, hooks):
-    """One forward pass over x in eval mode with the hooks (handles) in place; they are removed after."""
+    """One forward pass over x in eval mode with the hooks (handles) in place; they are removed after. Eager
+    throughout, compiled modules too (a sharded model's compiled blocks: machine.shard): a compiled module
+    does not see hooks added after it was compiled, and would be compiled again for each probe pass."""
     was_training = model.training
     model.eval()
     try:
-        with autocast:
+        with autocast, torch.compiler.set_stance("force_eager"):
             model(x)
     finally:
         for h in hooks:
@@ -124,7 +128,8 @@ def probe_norm_sites(model, x, autocast):
                           "saturation": saturated(module, args[0]).double().mean().item() if squashes else None}
         return hook
 
-    forward_with_hooks(model, x, autocast, [m.register_forward_hook(record(name)) for name, m in norm_modules(model)])
+    forward_with_hooks(model, x, autocast, [m.register_forward_hook(record(name), prepend=True)  # as norm_hooks
+                                            for name, m in norm_modules(model)])
     return seen
 
 

@@ -138,8 +138,11 @@ def slots(jobs, nproc):
     if gpus:
         if jobs * nproc > gpus:
             raise ConfigError(f"--jobs {jobs} x --nproc {nproc} needs {jobs * nproc} GPUs; this machine has {gpus}")
-        return [{**cpu, "CUDA_VISIBLE_DEVICES": ",".join(str(d) for d in range(k * nproc, (k + 1) * nproc))}
-                for k in range(jobs)]
+        # the GPUs this process was given, as CUDA names them to it (a SLURM job's "4,5,6,7"): a slot's are among
+        # them, never the machine's first ones, which may be another job's
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        names = visible.split(",")[:gpus] if visible else [str(d) for d in range(gpus)]
+        return [{**cpu, "CUDA_VISIBLE_DEVICES": ",".join(names[k * nproc:(k + 1) * nproc])} for k in range(jobs)]
     return [dict(cpu) for _ in range(jobs)]
 
 

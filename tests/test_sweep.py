@@ -203,3 +203,8 @@ def test_each_gpu_slot_gets_its_share_of_the_cores(monkeypatch):
     threads = str(max(1, (os.cpu_count() or 1) // 4))
     assert envs == [{"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "CUDA_VISIBLE_DEVICES": "0,1"},
                     {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "CUDA_VISIBLE_DEVICES": "2,3"}]
+    # a job given GPUs 4-7 of the machine (SLURM sets this): its runs take those, not GPUs 0-3
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
+    assert [env["CUDA_VISIBLE_DEVICES"] for env in sweep.slots(2, 2)] == ["4,5", "6,7"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-3f2a,GPU-77b1,GPU-90cc,GPU-e4d0")  # UUIDs pass through as named
+    assert [env["CUDA_VISIBLE_DEVICES"] for env in sweep.slots(4, 1)] == ["GPU-3f2a", "GPU-77b1", "GPU-90cc", "GPU-e4d0"]

@@ -149,6 +149,24 @@ def test_bench_waits_for_the_device_it_times(monkeypatch):
     assert waited == ["cuda:1"]  # cuda:1's work, not the current device's
 
 
+def test_bench_measures_each_variants_peak_from_its_start(monkeypatch, capsys):
+    """On a GPU, "compiled" reports its own peak memory, not eager's before it: the peak restarts per variant."""
+    import torch
+
+    import bench
+    from model import ModelConfig, Transformer
+    from settings import Config
+    calls = []
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: calls.append(("reset", device)))
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: calls.append(("peak", device)) or 2e9)
+    tiny = Transformer(ModelConfig(n_layer=1, n_head=1, n_embd=8, vocab_size=16, block_size=4))
+    monkeypatch.setattr(bench, "setup", lambda cfg: (tiny, None, None, None, None))
+    monkeypatch.setattr(bench, "timed", lambda f, device, reps, warmup=3: 1.0)
+    bench.section_step(Config(device="cuda:1", dtype="float32"), bench.Bench())
+    assert calls == [("reset", "cuda:1"), ("peak", "cuda:1")] * 2  # eager, then compiled
+    assert capsys.readouterr().out.count("peak 2.00 GB allocated") == 2
+
+
 def test_bench_compiles_each_norm_afresh(monkeypatch):
     """Dynamo recompiles one forward at most 8 times (its recompile limit), then runs it eager without a word:
     the norm section's 12 compiled variants (6 norms at 2 widths) each start from a reset Dynamo."""

@@ -149,6 +149,16 @@ def test_fsdp_matches_ddp_and_resumes(data_dir, tmp_path):
     assert p.stdout.count("---------------") == 1
 
 
+def test_a_sharded_bf16_run_logs_the_scalars_its_checkpoint_holds(data_dir, tmp_path):
+    """Under FSDP in bf16 the log reads the fp32 values of every alpha (the final norm's, in the root, too), as
+    the checkpoint holds them, not the bf16 copies a forward gathers."""
+    train(data_dir, tmp_path / "run", "--max_iters=4", "--eval_interval=4", "--batch_size=4", "--norm=dyt",
+          "--dtype=bfloat16", "--fsdp=True", "--learning_rate=3e-3", torchrun=2)
+    logged = read_log(tmp_path / "run")[-1]["alpha"]
+    held = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=False)["model"]
+    assert logged == {name: held[f"{name}.alpha"].item() for name in logged} and logged["ln_f"] != 2.0
+
+
 def test_a_one_process_checkpoint_resumes_under_two_processes(data_dir, tmp_path):
     """The global batch does not depend on the number of processes, so neither may a resume: rank 1 finds
     no random state of its own in a one-process checkpoint and seeds one (checkpoint.restore_rng)."""
@@ -267,7 +277,8 @@ def test_fsdp_gathers_bf16_weights_when_the_run_computes_in_bf16(tmp_path, monke
                                                  fsdp=True, world=2))
             seen = []
             model.h[1].attn.c_attn.register_forward_pre_hook(lambda m, args: seen.append(m.weight.dtype))
-            _, loss = model(torch.randint(0, 32, (2, 8)), torch.randint(0, 32, (2, 8)))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bfloat16"):  # as train.py runs it
+                _, loss = model(torch.randint(0, 32, (2, 8)), torch.randint(0, 32, (2, 8)))
             loss.backward()
             assert seen == [gathered] and model.h[1].attn.c_attn.weight.grad.dtype == torch.float32  # fp32 shards
     finally:
