@@ -17,7 +17,8 @@ FOLDER SCALE, learned FOLDER SCALE, heuristic FOLDER SCALE, rank FOLDER SCALE, c
 with a squashing norm), plateau FOLDER, entropy FOLDER, vit FOLDER, diagnostics FOLDER (plateau.py's),
 agreement FOLDER FOLDER (the runs two folders share, evaluation by evaluation), published COMMIT FOLDER
 SCALE (the main table as README.md printed it at a commit, against the folder's), time FOLDER SCALE JOBS
-[STUDY] (how long the runs of a study, regime unless named, took, and the study at JOBS runs at once),
+[STUDY [LABELS]] (how long the runs of a study, regime unless named, of the comma-separated labels if given,
+took, and the study at JOBS runs at once), claims FOLDER [ENTROPY_FOLDER] (the ledger of docs/claims.md),
 and figure FOLDER/FILE NAME (a figure report.py drew, copied into docs/ as NAME). SCALE keeps the cells
 of one config scale ("micro").
 """
@@ -28,6 +29,7 @@ import re
 import shutil
 import sys
 
+import claims
 import report
 import studies
 from runs import comparisons, group, load_runs
@@ -140,11 +142,14 @@ def published_table(commit, folder, scale):
     return lines
 
 
-def time_table(folder, scale, jobs, study_name="regime"):
-    """How long the runs of one study took (the regime study unless told: a folder may hold several), as
-    their summaries timed them (training and evaluation, not starting Python), and so how long the study
-    takes with `jobs` runs at once."""
-    runs = [r for r in study(folder, scale)[0] if r["config"].get("study") == study_name]
+def time_table(folder, scale, jobs, study_name="regime", labels=None):
+    """How long the runs of one study took (the regime study unless told: a folder may hold several; of the
+    labels given, comma-separated, if any), as their summaries timed them (training and evaluation, not
+    starting Python), and so how long the study takes with `jobs` runs at once."""
+    runs = [r for r in study(folder, scale)[0] if r["config"].get("study") == study_name
+            and (labels is None or r["label"] in labels.split(","))]
+    if not runs:
+        raise ConfigError(f"{folder} holds no finished run of {labels or study_name}: run the command beside the block first")
     seconds = sorted(r["elapsed_s"] for r in runs)
     median = seconds[len(seconds) // 2]
     return ["| runs | seconds a run: median (least, most) | all runs, one after another | at " + jobs + " at once |",
@@ -165,6 +170,8 @@ def block(kind, args, page):
         return published_table(*args)
     if kind == "time":
         return time_table(*args)
+    if kind == "claims":
+        return claims.ledger(located(args[0]), *(located(a) for a in args[1:]))
     if kind == "figure":
         source, name = args
         shutil.copyfile(located(source), os.path.join(HERE, "docs", name))

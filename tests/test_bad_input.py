@@ -107,6 +107,8 @@ ROWS = [
     (["sweep.py", "config/micro/vanilla_micro_8k.py", "--alpha_init=2"], "norm 'layernorm' takes no alpha_init"),
     # report.py
     (["report.py"], "usage: python report.py OUT_DIR"),
+    (["claims.py"], "usage: python claims.py OUT_DIR [ENTROPY_OUT_DIR]"),
+    (["claims.py", "{W}/nowhere"], "{W}/nowhere is not a folder: train the runs of docs/claims.md into it first"),
     (["report.py", "{W}/nowhere"], "{W}/nowhere is not a folder"),
     (["report.py", "{W}/empty"], "no finished run (summary.json) under {W}/empty"),
     (["report.py", "{W}/broken_runs"], "x_s1: summary.json is not one train.py wrote: it lacks valid JSON"),
