@@ -221,8 +221,13 @@ def llama_mechanism_section(runs):
           f"Over the Llama-DyT component ablation (RoPE, GQA, SwiGLU each removed, {', '.join(LLAMA_ABLATIONS)} here), "
           f"the paper finds saturation >= {threshold} in every collapsed run and in none of the others, and Pearson r "
           f"(saturation, val loss) = {m['pearson_r']}. The paper's row is computed from its per-seed figures "
-          "(reference/paper_cells.json: its collapsed runs are those on the 7.44 plateau); ours from this folder's runs "
-          "(collapse by this project's rule, the best validation loss up to step 4000).", "",
+          "(reference/paper_cells.json: its collapsed runs are those on the 7.44 plateau; its loss is the step-4000 "
+          "evaluation's, which its files call best_val_loss); ours from this folder's runs (collapse by this project's "
+          "rule, the best validation loss up to step 4000). The paper's separation is in-sample: "
+          f"{m['threshold_caveat']}. Its runs' final mean alpha: collapsed "
+          f"{', '.join(f'{x:.4f}' for x in sorted(r['mean_alpha'] for r in m['runs'] if r['val_loss'] > 7))}, converged "
+          f"{', '.join(f'{x:.4f}' for x in sorted(r['mean_alpha'] for r in m['runs'] if r['val_loss'] <= 7))}, with fp32 "
+          "master weights: an alpha that stays at 2 goes with failing, in fp32 too.", "",
           "| runs | n | Pearson r | collapsed, sat ≥ 0.5 | collapsed, sat < 0.5 | not collapsed, sat ≥ 0.5 "
           "| not collapsed, sat < 0.5 |", "|---|---|---|---|---|---|---|"]
     for name, r, count, n in rows:
