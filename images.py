@@ -48,6 +48,14 @@ def normalise(pixels, pixel_max):
     return (pixels.float() / pixel_max - 0.5) / 0.5
 
 
+def to_device(t, device):
+    """A host tensor on `device`. To a GPU through pinned memory: the copy is then queued behind the GPU's work
+    and the host goes on drawing the next batch (from pageable memory it would wait)."""
+    if torch.device(device).type != "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
+
+
 class TrainImages:
     """The training batches of one run: example k of the run (k = step * batch + i) is an image of the
     budget, drawn epoch by epoch without replacement (epoch e visits the images in an order drawn from
@@ -77,8 +85,8 @@ class TrainImages:
         each image a random crop of it padded with black pixels (torchvision's RandomCrop pads before
         normalising: black is -1 after), then flipped if drawn so."""
         idx = [self._index(k) for k in range(first, first + count)]
-        x = normalise(torch.as_tensor(np.asarray(self.x[idx])).to(self.device, non_blocking=True), self.pixel_max)
-        i, j, flip = torch.tensor([self.draws(k) for k in range(first, first + count)]).to(self.device).unbind(1)
+        x = normalise(to_device(torch.as_tensor(np.asarray(self.x[idx])), self.device), self.pixel_max)
+        i, j, flip = to_device(torch.tensor([self.draws(k) for k in range(first, first + count)]), self.device).unbind(1)
         if self.pad:  # every crop of the padded images is a view (unfold); each image's own is gathered
             size = x.shape[-1]
             crops = F.pad(x, (self.pad,) * 4, value=-1.0).unfold(2, size, 1).unfold(3, size, 1)  # N C 2p+1 2p+1 H W

@@ -118,6 +118,9 @@ ROWS = [
     (["bench.py", "--data_dir={W}/nowhere", "--sections=step"], "or give the vocabulary with --vocab_size=N"),
     (["bench.py", "--data_dir={data}", "--device=cuda:99"], "is not on this machine"),
     (["bench.py", "--stepz=3"], "unknown config key 'stepz'"),
+    # gpu_check.py (on a machine without a GPU, as CI's)
+    (["gpu_check.py"], "this machine has no CUDA GPU: gpu_check.py checks the GPU path on a machine that has one"),
+    (["gpu_check.py", "--fast"], "usage: python gpu_check.py (no arguments)"),
     # memory.py
     (["memory.py", "config/nope.py"], "config file config/nope.py not found"),
     (["memory.py", "{W}/typo.py"], "typo.py line 2: unterminated string literal"),

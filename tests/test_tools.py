@@ -123,7 +123,7 @@ def test_no_module_imports_one_that_imports_it_back():
 CORE = ("train", "model", "dyt", "settings", "configurator", "cli", "naming", "data", "images", "machine",
         "run_folder", "atomic", "probes", "sample", "prepare_data")
 STUDY = ("sweep", "runs", "report", "claims", "studies", "tables", "figures", "stats", "paper", "docs", "plateau", "bench",
-         "memory", "make_configs", "config.grid")
+         "memory", "make_configs", "gpu_check", "config.grid")
 
 
 def test_the_core_imports_nothing_of_the_study():
