@@ -165,6 +165,19 @@ def estimate(cfg, world=1, fsdp=False, dtype="bfloat16", device="cuda"):
     return out
 
 
+# what a checkpoint costs: fp32 weights and AdamW's two moments (12 bytes a parameter) at every evaluation,
+# and the fp32 weights again (best.pt, or a sharded run's best/) when the loss is the lowest so far; written at
+# an assumed 1 GB/s a process (a node's local disk or a parallel file system; not measured here): a whole
+# checkpoint is written by one process, a sharded one (FSDP: run_folder.py) by every process at once
+CHECKPOINT_BYTES, BEST_BYTES, ASSUMED_WRITE = 12, 4, 1e9
+
+
+def checkpoint_cost(n, world, sharded):
+    """(bytes on disk, seconds to write) of one evaluation's checkpoint and best weights, for n parameters."""
+    size = (CHECKPOINT_BYTES + BEST_BYTES) * n
+    return size, size / ASSUMED_WRITE / (world if sharded else 1)
+
+
 def positive(kind):
     """An argparse type: a number of this kind above zero."""
     def parse(text):
@@ -184,16 +197,21 @@ def main(argv):
     args = p.parse_args(argv)
     layouts = [("1 GPU", 1, False), (f"{args.gpus} DDP", args.gpus, False), (f"{args.gpus} FSDP", args.gpus, True)]
     configs = [(path, vars(read_settings([path, f"--data_dir={args.data_dir}"])[0])) for path in args.configs]
-    print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)")
+    print(f"{'config':32s} {'params':>8s} " + " ".join(f"{name:>10s}" for name, _, _ in layouts) + "   (GB per GPU)"
+          + f"  checkpoint GB, s to write (whole / {args.gpus} sharded)")
     for path, cfg in configs:
         cols = []
         for _, world, fsdp in layouts:
             gb = estimate(cfg, world, fsdp)["total"] / 1e9
             cols.append(f"{gb:9.1f}{'!' if gb > args.gpu_gb else '~' if gb > (1 - HEADROOM) * args.gpu_gb else ' '}")
-        print(f"{os.path.basename(path)[:-3]:32s} {readable(model_size(cfg)[0]):>8s} " + " ".join(cols))
+        n = model_size(cfg)[0]
+        size, whole = checkpoint_cost(n, 1, False)
+        print(f"{os.path.basename(path)[:-3]:32s} {readable(n):>8s} " + " ".join(cols)
+              + f"  {size / 1e9:8.1f}, {whole:.0f} / {checkpoint_cost(n, args.gpus, True)[1]:.0f}")
     print(f"('!' = more than {args.gpu_gb:g} GB, '~' = less than {HEADROOM:.0%} of it left over, which allocator "
           f"slack takes: use --fsdp=True over more GPUs, or a smaller batch_size with more gradient_accumulation_steps, "
-          f"which is the same run; estimates within {ERROR:.0%} of a measured peak)")
+          f"which is the same run; estimates within {ERROR:.0%} of a measured peak; a checkpoint at every evaluation, "
+          f"written at an assumed {ASSUMED_WRITE / 1e9:g} GB/s a process: FSDP runs write theirs sharded)")
 
 
 if __name__ == "__main__":

@@ -5,21 +5,27 @@ out_dir holds settings.json (the run's resolved settings), log.jsonl (one line p
 (the latest evaluated state), best.pt (the weights of the lowest validation loss, when it is a prefix),
 summary.json once the run is finished (or diverged.json if its loss became NaN), and a lock while a
 process trains it. Every file is written atomically (atomic.py). Checkpoints hold whole tensors keyed by
-parameter name whether the model was plain, under DDP or sharded by FSDP, so any of them resumes under
-any other, and sample.py reads them in one process.
+parameter name whether the model was plain or under DDP, so either resumes under the other, and sample.py
+reads them in one process. A sharded run (FSDP) saves its checkpoints as folders instead, ckpt/ and best/,
+each process writing its own shards at once (torch.distributed.checkpoint): no process gathers the whole
+state, and a folder resumes under any number of processes; at the end of the run best/ becomes a whole
+best.pt for sample.py.
 """
 
 import atexit
 import json
 import math
 import os
+import shutil
 import socket
 from contextlib import contextmanager
 
 import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
-                                                     get_optimizer_state_dict, set_model_state_dict,
-                                                     set_optimizer_state_dict)
+                                                     get_optimizer_state_dict, get_state_dict,
+                                                     set_model_state_dict, set_optimizer_state_dict, set_state_dict)
 
 from atomic import WriteError, append_line, atomic_open, atomic_save
 from cli import UserError
@@ -63,7 +69,9 @@ def full_state(model, optimizer):
     # the model's first: after an evaluation FSDP2 leaves the root module's parameters unsharded, and
     # only the model's state-dict hook puts back the sharded ones the optimiser's state is keyed by
     model_state = get_model_state_dict(model, options=options)
-    return model_state, get_optimizer_state_dict(model, optimizer, options=options) if optimizer.state else None
+    if optimizer is None or not optimizer.state:
+        return model_state, None
+    return model_state, get_optimizer_state_dict(model, optimizer, options=options)
 
 
 def load_full_state(model, model_state, optimizer=None, optimizer_state=None):
@@ -73,6 +81,40 @@ def load_full_state(model, model_state, optimizer=None, optimizer_state=None):
     set_model_state_dict(model, model_state, options=options)
     if optimizer is not None and optimizer_state is not None:
         set_optimizer_state_dict(model, optimizer, optimizer_state, options=options)
+
+
+def save_shards(model, optimizer, folder):
+    """The model's sharded state (and the optimiser's, once it has stepped: see full_state) into `folder`, each
+    process writing its own shards. Collective. Returns whether the optimiser's state is in it."""
+    if optimizer is not None and optimizer.state:
+        model_state, optimizer_state = get_state_dict(model, optimizer)
+        dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=folder)
+        return True
+    dcp.save({"model": get_model_state_dict(model)}, checkpoint_id=folder)
+    return False
+
+
+def load_shards(model, folder, optimizer=None):
+    """The inverse of save_shards (the optimiser's state too, if given), under any number of processes: each
+    reads its own part of the saved shards, whatever split wrote them. Collective."""
+    if optimizer is not None:
+        model_state, optimizer_state = get_state_dict(model, optimizer)
+        state = {"model": model_state, "optimizer": optimizer_state}
+        dcp.load(state, checkpoint_id=folder)
+        set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
+    else:
+        state = {"model": get_model_state_dict(model)}
+        dcp.load(state, checkpoint_id=folder)
+        set_model_state_dict(model, state["model"])
+
+
+def replace_folder(new, folder):
+    """Put the folder `new` in the place of `folder`: the old one is moved aside first and removed last, so a
+    kill between leaves one of them whole (sharded_checkpoint finds it)."""
+    if os.path.exists(folder):
+        os.replace(folder, folder + ".old")
+    os.replace(new, folder)
+    shutil.rmtree(folder + ".old", ignore_errors=True)
 
 
 def load_checkpoint(path, hint="check out_dir"):
@@ -243,7 +285,7 @@ class RunFolder:
                     raise RunError(f"{self.out_dir} already holds {what}: choose another out_dir, "
                                    f"or pass --overwrite=True to start again from scratch")
             return None
-        ckpt = load_checkpoint(self.ckpt_path, hint="start with init_from=scratch")
+        ckpt = self.sharded_checkpoint("ckpt") or load_checkpoint(self.ckpt_path, hint="start with init_from=scratch")
         stored = read_settings_file(self.out_dir)
         if stored is None:
             raise RunError(f"cannot resume {self.out_dir}: it holds a checkpoint but no settings.json, so the settings "
@@ -273,6 +315,10 @@ class RunFolder:
         for name in ("summary.json", "diverged.json") + (() if ckpt is not None else ("ckpt.pt", "best.pt")):
             if os.path.exists(self.path(name)):
                 os.remove(self.path(name))
+        if ckpt is None:  # a sharded run's checkpoints of an earlier start
+            for name in ("ckpt", "best"):
+                for folder in (name, f"{name}.tmp", f"{name}.old"):
+                    shutil.rmtree(self.path(folder), ignore_errors=True)
         atomic_save({"settings": settings, "changes": changes}, self.path("settings.json"), text=True)
         with atomic_open(self.log_path) as f:  # the log as of the checkpoint
             f.writelines(json.dumps(r) + "\n" for r in log_rows)
@@ -287,12 +333,72 @@ class RunFolder:
             if keep_best and row["val_loss"] < self.best_val_loss:
                 self.best_val_loss = row["val_loss"]
                 atomic_save({k: ckpt[k] for k in ("model", "model_args", "meta", "iter")}, self.best_path)
+                shutil.rmtree(self.path("best"), ignore_errors=True)  # a sharded start's, which a resume would take
             atomic_save(ckpt, self.ckpt_path)
+            shutil.rmtree(self.path("ckpt"), ignore_errors=True)
         self.ckpt_iter = ckpt["iter"]
 
+    def sharded_checkpoint(self, name):
+        """What a sharded run saved as `name` (ckpt or best) beside its shards, with "sharded": the folder of the
+        shards; None where it saved none. A folder a kill left moved aside (replace_folder) counts."""
+        for folder in (self.path(name), self.path(f"{name}.old")):
+            extra = os.path.join(folder, "extra.pt")
+            if os.path.exists(extra):
+                try:
+                    return {**torch.load(extra, map_location="cpu", weights_only=True), "sharded": folder}
+                except Exception as e:
+                    raise RunError(f"checkpoint {folder} is corrupt or truncated ({type(e).__name__}): restore a good "
+                                   f"copy, or start over with init_from=scratch --overwrite=True") from None
+        return None
+
+    def save_sharded(self, row, model, optimizer, extra, is_best):
+        """A sharded run's evaluation, every process writing its own shards (collective): the log's line (the
+        first process), best/ when is_best (decided by the first process, told to all), then ckpt/. Each is
+        written beside its place and put there whole (replace_folder); the whole file of the other kind, which
+        a resume would otherwise take, goes."""
+        if self.master:
+            with self.saving():
+                append_line(self.log_path, row)
+        for name, wanted, state in (("best", is_best, None), ("ckpt", True, optimizer)):
+            if not wanted:
+                continue
+            tmp = self.path(f"{name}.tmp")
+            if self.master:
+                shutil.rmtree(tmp, ignore_errors=True)
+            dist.barrier()
+            with self.saving():
+                has_optimizer = save_shards(model, state, tmp)
+                dist.barrier()  # every shard written
+                if self.master:
+                    kept = extra if name == "ckpt" else {k: extra[k] for k in ("model_args", "meta", "iter")}
+                    atomic_save({**kept, "has_optimizer": has_optimizer}, os.path.join(tmp, "extra.pt"))
+                    replace_folder(tmp, self.path(name))
+                    if os.path.exists(self.path(f"{name}.pt")):
+                        os.remove(self.path(f"{name}.pt"))
+            dist.barrier()
+        if is_best:
+            self.best_val_loss = row["val_loss"]
+        self.ckpt_iter = extra["iter"]
+
+    def consolidate_best(self, model):
+        """At the end of a run whose best evaluation was saved sharded: best/ as one whole best.pt (sample.py
+        reads it in one process), the model left holding the best weights. Collective."""
+        best = self.sharded_checkpoint("best")
+        if best is None:
+            return
+        load_shards(model, best["sharded"])
+        model_state, _ = full_state(model, None)
+        if self.master:
+            with self.saving():
+                atomic_save({"model": model_state, **{k: best[k] for k in ("model_args", "meta", "iter")}}, self.best_path)
+            shutil.rmtree(best["sharded"])
+        if dist.is_initialized():
+            dist.barrier()
+
     def best_checkpoint(self, step):
-        """best.pt, checked to hold the step the log says is the best."""
-        best = load_checkpoint(self.best_path, hint="train the run again with init_from=scratch --overwrite=True")
+        """best.pt (or a sharded run's best/), checked to hold the step the log says is the best."""
+        best = self.sharded_checkpoint("best") or \
+            load_checkpoint(self.best_path, hint="train the run again with init_from=scratch --overwrite=True")
         if best["iter"] != step:
             raise RunError(f"{self.best_path} holds step {best['iter']}, but the log's best validation loss is at step "
                            f"{step}: it is not this run's; train the run again with init_from=scratch --overwrite=True")

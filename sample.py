@@ -39,7 +39,10 @@ class Sampling:
 def main(argv):
     cfg = Sampling(**configure(Sampling, argv))
     check_device(cfg.device)
-    ckpt = load_checkpoint(os.path.join(cfg.out_dir, cfg.ckpt), hint="point out_dir at a run folder written by train.py")
+    sharded = cfg.ckpt == "ckpt.pt" and os.path.isdir(os.path.join(cfg.out_dir, "ckpt"))  # run_folder.py
+    ckpt = load_checkpoint(os.path.join(cfg.out_dir, cfg.ckpt),
+                           hint="its run is sharded: its whole weights are best.pt (--ckpt=best.pt)" if sharded else
+                           "point out_dir at a run folder written by train.py")
     model = Transformer(model_config(ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     model.eval().to(cfg.device)

@@ -33,7 +33,7 @@ from images import read_images
 from model import ModelConfig, Transformer, model_config
 from probes import (PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, norm_gains, probe_attention,
                     probe_norms_and_rank)
-from run_folder import RunFolder, full_state, load_full_state, read_log, restore_rng, rng_state
+from run_folder import RunFolder, full_state, load_full_state, load_shards, read_log, restore_rng, rng_state
 from settings import Config
 
 
@@ -140,7 +140,9 @@ def prepare(cfg, check_folder=True):
 def begin_or_resume(run, ckpt, changes):
     """Start the run in its folder, or resume it from ckpt: the model's and optimiser's state and every
     process's random state. Returns (first step, elapsed seconds, training seconds) so far."""
-    if ckpt is not None:
+    if ckpt is not None and "sharded" in ckpt:  # a sharded run's shards, read under any number of processes
+        load_shards(run.model, ckpt["sharded"], run.optimizer if ckpt["has_optimizer"] else None)
+    elif ckpt is not None:
         load_full_state(run.model, ckpt["model"], run.optimizer, ckpt["optimizer"])
         restore_rng(ckpt["rng"], run.machine.rank, run.machine.device_type, run.cfg.seed, ckpt["iter"])
     run.folder.open(ckpt, run.settings, list(changes))
@@ -209,11 +211,17 @@ def evaluation_row(run, it, lr, elapsed_s):
 def checkpoint(run, row, train_time_s):
     """The evaluation's line of the log, the checkpoint (every process's random state with it, so a resumed
     run draws the dropout this one would have) and best.pt when the loss is the lowest so far. Every process
-    calls it: gathering a sharded model's state is collective."""
+    calls it: a sharded model's state is written by every process, its shards at once (run_folder.py)."""
     m = run.machine
     rng = [rng_state(m.device_type)] * m.world
     if m.world > 1:
         dist.all_gather_object(rng, rng_state(m.device_type))
+    if m.fsdp:
+        is_best = run.data.val_full is not None and m.master and row["val_loss"] < run.folder.best_val_loss
+        extra = {"model_args": asdict(run.model_cfg), "config": run.settings, "meta": run.meta, "iter": row["iter"],
+                 "elapsed_s": row["elapsed_s"], "train_time_s": train_time_s, "rng": rng}
+        run.folder.save_sharded(row, run.model, run.optimizer, extra, machine.all_sum([float(is_best)], m.device)[0] > 0)
+        return
     model_state, optimizer_state = full_state(run.model, run.optimizer)
     run.folder.save(row, {"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
                           "config": run.settings, "meta": run.meta, "iter": row["iter"], "elapsed_s": row["elapsed_s"],
@@ -233,7 +241,11 @@ def whole_split_at_best(run):
     best_iter, in_log = map(int, machine.all_sum([best_iter, in_log], run.machine.device))
     if in_log:
         return None
-    load_full_state(run.model, run.folder.best_checkpoint(best_iter)["model"])
+    best = run.folder.best_checkpoint(best_iter)
+    if "sharded" in best:
+        load_shards(run.model, best["sharded"])
+    else:
+        load_full_state(run.model, best["model"])
     return loss_and_accuracy(run, run.model, run.data.val_full)[0]
 
 
@@ -340,6 +352,7 @@ def train(cfg, changes=(), config_files=()):
             t_log = time.time()
 
     best_full = whole_split_at_best(run)
+    run.folder.consolidate_best(run.model)  # a sharded best/ as one best.pt
     if m.master:
         unigram = unigram_losses(*data.targets, data.n_targets)  # of tokens, or of a classifier's labels
         summary = summarise(read_log(run.folder.log_path, cfg.max_iters), run.model, data.train_size, data.val_size,

@@ -141,11 +141,11 @@ def test_fsdp_matches_ddp_and_resumes(data_dir, tmp_path):
     assert len(ddp) == len(fsdp) == 4
     for a, b in zip(ddp, fsdp):
         assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and a["alpha"] == pytest.approx(b["alpha"], abs=1e-6)
-    # a sharded run saves a whole checkpoint: resume it under FSDP, and sample from it in one process
+    # a sharded run saves its checkpoint in shards: resume it under FSDP, and sample from its whole best.pt in one process
     train(data_dir, tmp_path / "cut", *common[1:], "--max_iters=8", "--fsdp=True", torchrun=2)
     train(data_dir, tmp_path / "cut", *common[1:], "--max_iters=12", "--fsdp=True", "--init_from=resume", torchrun=2)
     assert [r["val_loss"] for r in read_log(tmp_path / "cut")] == [r["val_loss"] for r in fsdp]
-    p = run("sample.py", f"--out_dir={tmp_path / 'cut'}", "--num_samples=1", "--max_new_tokens=5")
+    p = run("sample.py", f"--out_dir={tmp_path / 'cut'}", "--ckpt=best.pt", "--num_samples=1", "--max_new_tokens=5")
     assert p.stdout.count("---------------") == 1
 
 
@@ -155,8 +155,33 @@ def test_a_sharded_bf16_run_logs_the_scalars_its_checkpoint_holds(data_dir, tmp_
     train(data_dir, tmp_path / "run", "--max_iters=4", "--eval_interval=4", "--batch_size=4", "--norm=dyt",
           "--dtype=bfloat16", "--fsdp=True", "--learning_rate=3e-3", torchrun=2)
     logged = read_log(tmp_path / "run")[-1]["alpha"]
-    held = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=False)["model"]
+    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+    dcp_to_torch_save(tmp_path / "run" / "ckpt", tmp_path / "whole.pt")  # the shards a sharded run saves, as one file
+    held = torch.load(tmp_path / "whole.pt", weights_only=False)["model"]
     assert logged == {name: held[f"{name}.alpha"].item() for name in logged} and logged["ln_f"] != 2.0
+
+
+def test_a_sharded_run_saves_shards_that_resume_under_any_process_count(data_dir, tmp_path):
+    """Under FSDP each process writes its own shards (ckpt/, best/), no process gathering the whole state; the
+    shards resume under one process, whose whole checkpoint resumes under two again (2 -> 1 -> 2), and the run
+    ends with a whole best.pt that sample.py reads in one process."""
+    common = ["--eval_interval=4", "--batch_size=4", "--gradient_accumulation_steps=2", "--norm=dyt", "--dropout=0.0",
+              "--fsdp=True"]
+    train(data_dir, tmp_path / "straight", *common, "--max_iters=12", torchrun=2)
+    train(data_dir, tmp_path / "moved", *common, "--max_iters=4", torchrun=2)
+    held = sorted(os.listdir(tmp_path / "moved"))
+    assert "ckpt" in held and "ckpt.pt" not in held and "extra.pt" in os.listdir(tmp_path / "moved" / "ckpt")
+    train(data_dir, tmp_path / "moved", *common, "--max_iters=8", "--init_from=resume")  # one process reads 2 shards
+    assert "ckpt.pt" in os.listdir(tmp_path / "moved") and "ckpt" not in os.listdir(tmp_path / "moved")
+    train(data_dir, tmp_path / "moved", *common, "--max_iters=12", "--init_from=resume", torchrun=2)
+    straight, moved = read_log(tmp_path / "straight"), read_log(tmp_path / "moved")
+    assert [r["iter"] for r in moved] == [0, 4, 8, 12]
+    for a, b in zip(straight, moved):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-5 and a["alpha"] == pytest.approx(b["alpha"], abs=1e-6)
+    ends = sorted(os.listdir(tmp_path / "moved"))
+    assert "best.pt" in ends and "best" not in ends and "ckpt" in ends
+    p = run("sample.py", f"--out_dir={tmp_path / 'moved'}", "--ckpt=best.pt", "--num_samples=1", "--max_new_tokens=5")
+    assert p.stdout.count("---------------") == 1
 
 
 def test_a_one_process_checkpoint_resumes_under_two_processes(data_dir, tmp_path):
