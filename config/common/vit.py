@@ -33,6 +33,10 @@ lr_per_epoch = True
 min_lr = 0.0
 # The paper's code casts the weights to bf16 and trains them so: no fp32 master weights, AdamW's state in
 # bf16 and its foreach arithmetic rounding every operation. An update under half a weight's spacing is then
-# lost: at lr 1e-3 DyT's alpha = 2 and every gain of 1 never move (tests/test_precision.py). The collapse
-# at alpha_0 = 2 was seen so; fp32 master weights are an intervention of the grid (the *_fp32 arms).
+# lost: at lr 1e-3 DyT's alpha = 2 and every gain of 1 never move (tests/test_precision.py). The paper's
+# degraded DyT at alpha_0 = 2 was seen so; fp32 master weights are an intervention of the grid (the *_fp32 arms).
 param_dtype = "bfloat16"
+# Eager, as the paper's code runs: every op rounds its result to bf16 there, where torch.compile's fused
+# kernels would round once per kernel, and this study is about that rounding. (A GPU would compile by default;
+# --compile=True is the same run, faster, with fewer roundings: not the paper's arithmetic.)
+compile = False
