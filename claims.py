@@ -7,7 +7,8 @@ Each claim is tested in the main grid's protocol (config/common/micro.py: three 
 on the runs of the main grid's folder: the main grid, HardTanh, DyT's alpha_0 and LayerNorm's dropout
 (config/micro*/), and the entropy study's leaky-ReLU runs. Every comparison is at the final step, as the
 paper's, paired by seed (a t-test); a verdict is as strong as its p: "holds" only where every part of the
-claim is met at p < 0.05, "mixed" where a part is, "does not hold" where none is. Every cell says how
+claim is met at p < 0.05, "mixed" where some part is, "does not hold" where none is and one goes the other way
+at p < 0.05, "not shown" where the runs cannot tell (verdict). Every cell says how
 many of its runs learned (their final training loss at least LEARNED_MARGIN below the budget's unigram
 loss); a run that did not learn stays in the numbers and is counted there.
 """
@@ -67,17 +68,31 @@ def ranks(values):
     return out
 
 
+MET, UNRESOLVED, CONTRADICTED = "met", "unresolved", "contradicted"
+
+
+def part(direction_right, p):
+    """A part of a claim: met (the claimed direction at p < 0.05), contradicted (the other direction at p < 0.05)
+    or unresolved (p >= 0.05, or no p)."""
+    if p is None or not p < SIGNIFICANT:
+        return UNRESOLVED
+    return MET if direction_right else CONTRADICTED
+
+
 def verdict(parts):
-    """holds / mixed / does not hold from the parts of a claim (True where met at p < 0.05), or None."""
-    if not parts:
-        return None
-    return "holds" if all(parts) else "mixed" if any(parts) else "does not hold"
+    """From the parts of a claim: holds (every part met), does not hold (none met, one contradicted), not shown
+    (none met, none contradicted: the runs cannot tell), mixed (some met, some not)."""
+    if all(p == MET for p in parts):
+        return "holds"
+    if MET in parts:
+        return "mixed"
+    return "does not hold" if CONTRADICTED in parts else "not shown"
 
 
 def delta_cell(base, other):
-    """'Δ% (p)' of other against base at the final step, and whether the difference is significant, and its sign."""
+    """'Δ% (p)' of other against base at the final step, Δ% and p."""
     d, p = delta(base, other, "final_val_loss")
-    return f"{d:+.1f} (p {fmt(p, '#.2g')})", d, p is not None and p < SIGNIFICANT
+    return f"{d:+.1f}% (p {fmt(p, '#.2g')})", d, p
 
 
 def budgets(runs):
@@ -93,7 +108,7 @@ def saturation_claim(runs, small, large, ref):
     a = [r["final_saturation"] for r in dyt_small]
     b = [r["final_saturation"] for r in dyt_large]
     test = paired_t_test(b, a) if len(a) == len(b) else None
-    met = test is not None and test[1] < SIGNIFICANT and np.mean(a) > np.mean(b)
+    met = part(np.mean(a) > np.mean(b), test and test[1])
     cells = {c["tokens"]: c["saturation"] for c in ref["cells"] if c["scale"] == "64m"}
     return (CLAIMS["saturation"], f"{cells['1m']:.0%} at 1M tokens, {cells['118m']:.0%} at 118M (64M)",
             f"{mean_std(a)} at {small}, {mean_std(b)} at {large} (p {fmt(test and test[1], '#.2g')})",
@@ -106,8 +121,8 @@ def hardtanh_claim(runs, small, large, ref):
         van, ht = arm(runs, "vanilla", budget), arm(runs, "hardtanh", budget)
         if not (van and ht):
             return None
-        cell, d, significant = delta_cell(van, ht)
-        parts.append(significant and math.copysign(1, d) == sign)
+        cell, d, p = delta_cell(van, ht)
+        parts.append(part(math.copysign(1, d) == sign, p))
         text.append(f"{cell} at {budget}")
         seen += van + ht
     h = ref["interventions"]["hardtanh_64m"]
@@ -134,15 +149,16 @@ def alpha_claim(runs, large, ref):
     return (CLAIMS["alpha"], paper_text,
             f"Δ% against LayerNorm at {large}: {ours}; each step lower: {'yes' if each_step else 'no'}; Spearman "
             f"rho(alpha_0, loss) {fmt(rho, '+.2f')} (p {fmt(p, '#.2g')})",
-            verdict([each_step, rho < 0 and p < SIGNIFICANT]), learned(van + [r for _, rs in arms for r in rs]))
+            verdict([MET if each_step else UNRESOLVED, part(rho < 0, p)]), learned(van + [r for _, rs in arms for r in rs]))
 
 
 def dropout_claim(runs, large, ref):
     dyt, drop = arm(runs, "dyt", large), arm(runs, "vanilla_dropout0.5", large)
     if not (dyt and drop):
         return None
-    cell, d, significant = delta_cell(dyt, drop)
-    met = not significant and abs(d) < 1.0
+    cell, d, p = delta_cell(dyt, drop)
+    significant = p is not None and p < SIGNIFICANT
+    met = MET if not significant and abs(d) < 1.0 else CONTRADICTED if significant else UNRESOLVED
     paper_drop = ref["interventions"]["vanilla_dropout_64m_118m"]["0.5"]
     paper_dyt = next(c["dyt"] for c in ref["cells"] if c["scale"] == "64m" and c["tokens"] == "118m")
     return (CLAIMS["dropout"],
@@ -165,10 +181,12 @@ def alpha_std_claim(runs):
     points = site_points(dyt)
     if len(points) < 3:
         return None
-    r, p = correlation(np.log([a for a, _ in points]), np.log([s for _, s in points]))
+    alphas, inverse = [a for a, _ in points], [s for _, s in points]
+    r, p = correlation(np.log(alphas), np.log(inverse))
     return (CLAIMS["alpha_std"], "a figure, no number",
-            f"r(log alpha, log 1/std) {fmt(r, '+.2f')} (p {fmt(p, '#.2g')}) over {len(points)} sites x runs, "
-            f"final step, every budget", verdict([r > 0 and p < SIGNIFICANT]), learned(dyt))
+            f"r(log alpha, log 1/std) {fmt(r, '+.2f')} (p {fmt(p, '#.2g')}) over {len(points)} sites x runs, final "
+            f"step, every budget; alpha {min(alphas):.2f} to {max(alphas):.2f} (from 2), 1/std {min(inverse):.2f} to "
+            f"{max(inverse):.2f}", verdict([part(r > 0, p)]), learned(dyt))
 
 
 def slopes_claim(entropy_runs):
@@ -180,7 +198,8 @@ def slopes_claim(entropy_runs):
     return (CLAIMS["slopes"],
             "near zero, toward ReLU (no number)",
             f"{len(slopes)} slopes of {len(leaky)} runs: mean {np.mean(slopes):+.3f}, from {min(slopes):+.3f} to "
-            f"{max(slopes):+.3f} (start 0.01; 'near zero' = every one within 0.1)", verdict([near]), learned(leaky))
+            f"{max(slopes):+.3f} (start 0.01; 'near zero' = every one within 0.1)", "holds" if near else "does not hold",
+            learned(leaky))
 
 
 CLAIMS = {"saturation": "DyT saturates more with little data",

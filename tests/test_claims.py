@@ -37,3 +37,10 @@ def test_each_claim_holds_where_its_runs_say_so_and_not_where_they_do_not(tmp_pa
 
 def test_ranks_share_ties():
     assert list(ranks([3.0, 1.0, 3.0, 2.0])) == [3.5, 1.0, 3.5, 2.0]
+
+
+def test_a_verdict_is_no_stronger_than_its_parts():
+    from claims import CONTRADICTED, MET, UNRESOLVED, part, verdict
+    assert part(True, 0.01) == MET and part(False, 0.01) == CONTRADICTED and part(True, 0.2) == part(False, None) == UNRESOLVED
+    assert verdict([MET, MET]) == "holds" and verdict([MET, UNRESOLVED]) == verdict([MET, CONTRADICTED]) == "mixed"
+    assert verdict([UNRESOLVED]) == "not shown" and verdict([UNRESOLVED, CONTRADICTED]) == "does not hold"
