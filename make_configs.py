@@ -95,8 +95,9 @@ def describe(study, arch, scale, budget, what, embed_scale):
              "regime": "arXiv 2604.23434; the paper's figures: reference/paper_cells.json" if model else
              "the regime paper's protocol shrunk to a CPU: config/common/micro.py",
              "entropy": "Jha & Reagen, arXiv 2410.09637", "plateau": "one factor changed of the paper-faithful micro DyT"}
-    micro = "the CPU micro model (0.8M parameters" + (", with the micro protocol's learnable embedding scale, a deliberate "
-                                                      "difference from the paper's model" if embed_scale else "") + ")"
+    size = f"at width {scale.split('-w')[1]} instead of 128" if "-w" in scale else "0.8M parameters"
+    micro = f"the CPU micro model ({size}" + (", with the micro protocol's learnable embedding scale, a deliberate "
+                                              "difference from the paper's model" if embed_scale else "") + ")"
     parts = [p for p in (model or micro, data) if p]
     return wrap(f"{study} study: {what}; {', '.join(parts)} ({where[study]}).")
 

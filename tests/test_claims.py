@@ -4,10 +4,10 @@ from claims import ledger, ranks
 from test_report import make_run
 
 
-def micro(out, method, budget, finals, saturation=None, **settings):
+def micro(out, method, budget, finals, saturation=None, scale="micro", n_params=0.8e6, **settings):
     for seed, final in zip((1, 2, 3), finals):
-        make_run(out, (method, "micro", budget), seed, final, saturation=saturation and saturation[seed - 1],
-                 train_tokens={"8k": 8_000, "1m": 1_000_000}[budget], unigram=(3.3, 3.3),
+        make_run(out, (method, scale, budget), seed, final, saturation=saturation and saturation[seed - 1],
+                 train_tokens={"8k": 8_000, "1m": 1_000_000}[budget], unigram=(3.3, 3.3), n_params=n_params,
                  settings={"embed_scale": True, **settings})
 
 
@@ -44,3 +44,16 @@ def test_a_verdict_is_no_stronger_than_its_parts():
     assert part(True, 0.01) == MET and part(False, 0.01) == CONTRADICTED and part(True, 0.2) == part(False, None) == UNRESOLVED
     assert verdict([MET, MET]) == "holds" and verdict([MET, UNRESOLVED]) == verdict([MET, CONTRADICTED]) == "mixed"
     assert verdict([UNRESOLVED]) == "not shown" and verdict([UNRESOLVED, CONTRADICTED]) == "does not hold"
+
+
+def test_capacity_holds_where_the_benefit_shrinks_and_the_penalty_grows_with_width(tmp_path):
+    for scale, n, small, large in (("micro-w64", 0.2e6, 0.80, 1.02), ("micro", 0.8e6, 0.90, 1.05),
+                                   ("micro-w256", 3.2e6, 0.98, 1.10)):
+        micro(tmp_path, "vanilla", "8k", [4.0, 4.1, 4.2], scale=scale, n_params=n)
+        micro(tmp_path, "dyt", "8k", [small * v + e for v, e in zip([4.0, 4.1, 4.2], [0, 0.01, -0.01])], scale=scale,
+              n_params=n, saturation=[0.5] * 3)
+        micro(tmp_path, "vanilla", "1m", [2.3, 2.31, 2.29], scale=scale, n_params=n)
+        micro(tmp_path, "dyt", "1m", [large * v + e for v, e in zip([2.3, 2.31, 2.29], [0, 0.005, -0.005])], scale=scale,
+              n_params=n, saturation=[0.3] * 3)
+    row = next(line for line in ledger(str(tmp_path))[2:] if line.startswith("| 1 |"))
+    assert row.split("|")[5].strip() == "holds" and "micro-w64" in row and "micro-w256" in row
