@@ -13,26 +13,20 @@ many of its runs learned (their final training loss at least LEARNED_MARGIN belo
 loss); a run that did not learn stays in the numbers and is counted there.
 """
 
-import json
 import math
 import os
 import sys
 
 import numpy as np
 
+import paper
 from cli import ConfigError, run_cli
 from runs import load_runs
 from stats import mean_std, paired_t_test, t_two_sided_p
 from tables import LEARNED_MARGIN, delta, fmt
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SIGNIFICANT = 0.05
 ALPHA_ARMS = {"dyt_alpha0.5": 0.5, "dyt_alpha1": 1.0, "dyt": 2.0, "dyt_alpha4": 4.0}
-
-
-def paper():
-    with open(os.path.join(HERE, "reference", "paper_cells.json")) as f:
-        return json.load(f)
 
 
 def arm(runs, label, budget):
@@ -242,12 +236,11 @@ def capacity_claim(runs, small, large):
 
 def llama_claim(runs):
     """The micro Llama ablation: r(saturation, final loss) over its DyT runs, and which of them collapsed."""
-    from report import LLAMA_ABLATIONS
-    ablation = [r for r in runs if r["config"].get("arch") == "llama" and r["label"] in ("dyt", *LLAMA_ABLATIONS)]
+    ablation = [r for r in runs if r["config"].get("arch") == "llama" and r["label"] in ("dyt", *paper.LLAMA_ABLATIONS)]
     if len(ablation) < 3:
         return None
     r, p = correlation([x["final_saturation"] for x in ablation], [x["final_val_loss"] for x in ablation])
-    fell = {lab: sum(bool(x["collapsed"]) for x in ablation if x["label"] == lab) for lab in ("dyt", *LLAMA_ABLATIONS)}
+    fell = {lab: sum(bool(x["collapsed"]) for x in ablation if x["label"] == lab) for lab in ("dyt", *paper.LLAMA_ABLATIONS)}
     counts = ", ".join(f"{lab} {n}/{sum(x['label'] == lab for x in ablation)}" for lab, n in fell.items())
     localised = fell["dyt"] > 0 and fell["dyt_gelu"] == 0 and fell["dyt_norope"] > 0 and fell["dyt_mha"] > 0
     return (NOT_HERE["llama"][0], NOT_HERE["llama"][1],
@@ -274,7 +267,7 @@ def ledger(folder, entropy_folder=None):
              and str(r["config"].get("scale")).startswith("micro") and r["config"].get("embed_scale")]
     runs = [r for r in every if r["config"]["scale"] == "micro" and r["config"].get("arch", "gpt") == "gpt"]
     entropy = load_runs(entropy_folder)[0] if entropy_folder and os.path.isdir(entropy_folder) else []
-    ref = paper()
+    ref = paper.PAPER  # reference/paper_cells.json
     b = budgets(runs)
     small, large = (b[0], b[-1]) if b else (None, None)
     gpt = [r for r in every if r["config"].get("arch", "gpt") == "gpt"]

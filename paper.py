@@ -134,6 +134,11 @@ def mechanism(points, threshold):
                for c in (True, False) for high in (True, False)}
 
 
+# the arms of the paper's Llama component ablation, by this project's method names: its ablate_rope, ablate_gqa,
+# ablate_swiglu
+LLAMA_ABLATIONS = ("dyt_norope", "dyt_mha", "dyt_gelu")
+
+
 def llama_mechanism():
     """The claim as the paper's own per-seed figures give it: its runs above 7 nats sit on the collapse plateau."""
     m = PAPER["llama_ablation_mechanism"]

@@ -200,7 +200,6 @@ def separation_table(runs):
             f"| not collapsed | {count[False, True]} | {count[False, False]} |", ""]
 
 
-LLAMA_ABLATIONS = ("dyt_norope", "dyt_mha", "dyt_gelu")  # the paper's ablate_rope, ablate_gqa, ablate_swiglu
 
 
 def llama_mechanism_section(runs):
@@ -208,7 +207,7 @@ def llama_mechanism_section(runs):
     >= 0.5 marks every collapsed run, and r(saturation, val loss) = 0.939. Ours from the folder's Llama ablation
     runs (final saturation; the best validation loss up to step 4000, where the paper's runs stopped), the
     paper's from its per-seed figures."""
-    ours = [r for r in runs if r["config"].get("arch") == "llama" and r["config"]["method"] in LLAMA_ABLATIONS
+    ours = [r for r in runs if r["config"].get("arch") == "llama" and r["config"]["method"] in paper.LLAMA_ABLATIONS
             and r["final_saturation"] is not None]
     m = paper.PAPER["llama_ablation_mechanism"]
     threshold = m["collapse_threshold"]
@@ -218,7 +217,7 @@ def llama_mechanism_section(runs):
                    r["collapsed"]) for r in ours]
         rows.append(("this folder", *paper.mechanism(points, threshold), len(points)))
     md = ["## The paper's Llama mechanism: does saturation mark collapse?", "",
-          f"Over the Llama-DyT component ablation (RoPE, GQA, SwiGLU each removed, {', '.join(LLAMA_ABLATIONS)} here), "
+          f"Over the Llama-DyT component ablation (RoPE, GQA, SwiGLU each removed, {', '.join(paper.LLAMA_ABLATIONS)} here), "
           f"the paper finds saturation >= {threshold} in every collapsed run and in none of the others, and Pearson r "
           f"(saturation, val loss) = {m['pearson_r']}. The paper's row is computed from its per-seed figures "
           "(reference/paper_cells.json: its collapsed runs are those on the 7.44 plateau; its loss is the step-4000 "

@@ -11,7 +11,7 @@ import json
 import pytest
 import torch
 
-from conftest import TINY, read_log, run, train
+from conftest import REPO, TINY, read_log, run, train
 
 pytestmark = pytest.mark.gpu
 
@@ -187,3 +187,27 @@ def test_bench_mfu_of_the_64m_model_is_in_a_plausible_range(data_dir):
             "--steps=10", "--device=cuda", "--dtype=bfloat16", "--batch_size=16")
     mfu = float(re.search(r"compiled .* MFU (\d+\.\d)%", p.stdout).group(1))
     assert 10 < mfu < 80, p.stdout
+
+
+def test_the_memory_estimate_is_within_its_error_of_a_gpu_peak():
+    """GPT-2 124M in bf16 autocast on the GPU, 4 sequences of 512 tokens: the allocator's peak over two training
+    steps against memory.estimate for that run on one GPU (without the CUDA context, which the allocator does not
+    count)."""
+    from configurator import read_settings
+    from memory import ASSUMED_CONTEXT, ERROR, estimate
+    from model import Transformer, model_config
+    import train as trainer
+    cfg = read_settings([f"{REPO}/config/vanilla_124m_1m.py", "--batch_size=4", "--gradient_accumulation_steps=1"])[0]
+    torch.cuda.reset_peak_memory_stats()
+    model = Transformer(model_config(cfg)).cuda()
+    optimizer = trainer.make_optimizer(model, cfg, fused=True)
+    x, y = torch.randint(0, cfg.vocab_size, (2, 4, cfg.block_size), device="cuda")
+    for _ in range(2):
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = model(x, y)[1]
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    measured = torch.cuda.max_memory_allocated()
+    estimated = estimate(vars(cfg), dtype="bfloat16", device="cuda")["total"] - ASSUMED_CONTEXT
+    assert abs(estimated / measured - 1) < ERROR, (estimated / 1e9, measured / 1e9)
