@@ -1,7 +1,7 @@
 """
 The regime paper's claims, one row each, against this project's micro runs: the ledger of docs/claims.md.
 
-    python claims.py out/micro out/entropy     # writes out/micro/claims.md and its figure, alpha_std.png
+    python claims.py out/claims out/slopes     # writes out/claims/claims.md and its figure, alpha_std.png
 
 Each claim is tested in the main grid's protocol (config/common/micro.py: three seeds, the embedding scale),
 on the runs of the main grid's folder: the main grid, HardTanh, DyT's alpha_0 and LayerNorm's dropout
