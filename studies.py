@@ -150,10 +150,13 @@ def vit_section(runs, out=None):
           "at its start). Paper: the final accuracy of its two seeds (results/vit_results.json) and the best over "
           f"evaluations of its one-seed alpha_0 sweep (its table), after epochs {', '.join(map(str, PAPER_BEST_EPOCHS))}: "
           "our best on CIFAR is over the same epochs, elsewhere over every evaluation. The paper trains in pure bf16; "
-          "the weights column says what each row did. α and gain: the final means over the norm sites.", "",
+          "the weights column says what each row did. α and gain: the final means over the norm sites. Training "
+          "loss: the final one, beside the loss of answering by the class frequencies (chance's): a degraded run "
+          "(far below its baseline's accuracy, its training loss still under chance's, as the paper's DyT runs are) "
+          "reads apart from one at chance.", "",
           "| data | budget | arm | weights | final | Δ vs baseline (p) | best | Δ vs baseline (p) | chance | learned "
-          "| collapsed | final saturation | final α | final gain | paper: final | paper: best |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+          "| collapsed | training loss (chance's) | final saturation | final α | final gain | paper: final | paper: best |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def pct(values):
         return mean_std([100 * v for v in values])
@@ -190,7 +193,9 @@ def vit_section(runs, out=None):
             md.append(f"| {scale} | {budget} | {arm} | {', '.join(sorted({precision(r) for r in group_runs}))} "
                       f"| {pct(map(final, group_runs))} | {points(van, group_runs, final)} | {pct(map(best, group_runs))} "
                       f"| {points(van, group_runs, best)} | {100 * chance:.1f} | {learned}/{len(group_runs)} "
-                      f"| {collapses(group_runs)} | {mean_std([r['final_saturation'] for r in group_runs])} | {mean_std(alphas) if alphas else '—'} "
+                      f"| {collapses(group_runs)} | {mean_std([r.get('final_train_loss') for r in group_runs])} "
+                      f"({fmt(np.mean([r.get('unigram_train_loss', np.nan) for r in group_runs]), '.2f')}) "
+                      f"| {mean_std([r['final_saturation'] for r in group_runs])} | {mean_std(alphas) if alphas else '—'} "
                       f"| {mean_std(gains) if gains else '—'} "
                       f"| {fmt(final_ref and np.mean(list(final_ref.values())), '.1f')} | {fmt(best_ref, '.1f')} |")
     md += [""] + missing if missing else []
