@@ -131,8 +131,15 @@ def read_settings(argv):
     sources.setdefault("method", "its norm's label")
     for key, alpha in resolve_alphas(cfg).items():  # the one resolution of the norms' settings (model.site_norms)
         cfg[key], sources[key] = alpha, f"{cfg['norm_final' if key == 'alpha_init_final' else 'norm']}'s own alpha_0"
-    if cfg["freeze_alpha"] and not any("alpha_init" in options for _, options in site_norms(cfg).values()):
+    has_alpha = any("alpha_init" in options for _, options in site_norms(cfg).values())
+    if cfg["freeze_alpha"] and not has_alpha:
         raise ConfigError(f"freeze_alpha=True: norm {cfg['norm']!r} has no alpha to freeze; use it with dyt or derf")
+    if cfg["alpha_fp32"] and (cfg["param_dtype"] != "bfloat16" or not has_alpha):
+        raise ConfigError("alpha_fp32=True keeps alpha in fp32 in a pure-bf16 model: it needs param_dtype='bfloat16' "
+                          "and a norm with an alpha (dyt, derf)")
+    if cfg["alpha_lr_scale"] != 1.0 and not cfg["alpha_fp32"]:
+        raise ConfigError(f"alpha_lr_scale={cfg['alpha_lr_scale']} sets the learning rate of alpha's own group, which "
+                          f"only alpha_fp32=True makes: set alpha_fp32=True too, or leave alpha_lr_scale at 1.0")
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
         cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])

@@ -67,8 +67,9 @@ class SquashingNorm(nn.Module):
         raise NotImplementedError
 
     def squash_input(self, x):
-        """What the squash sees, s(x): saturation is measured on this."""
-        return x if self.alpha is None else self.alpha * x
+        """What the squash sees, s(x): saturation is measured on this. alpha is used in x's precision: a pure-bf16
+        model whose alpha alone is kept in fp32 (alpha_fp32) computes in bf16 as the rest of the model does."""
+        return x if self.alpha is None else self.alpha.to(x.dtype) * x
 
     def forward(self, x):
         y = self.weight * self.squash(self.squash_input(x))
@@ -86,8 +87,9 @@ class DyT(SquashingNorm):
         return torch.tanh(u)
 
     def forward(self, x):
-        # SquashingNorm.forward with tanh, written out: the formula this repo studies
-        y = self.weight * torch.tanh(self.alpha * x)
+        # SquashingNorm.forward with tanh, written out: the formula this repo studies (alpha in x's precision, as
+        # squash_input says why)
+        y = self.weight * torch.tanh(self.alpha.to(x.dtype) * x)
         return y + self.bias if self.bias is not None else y
 
 
@@ -104,7 +106,7 @@ class Derf(SquashingNorm):
         return torch.erf(u)
 
     def squash_input(self, x):
-        return self.alpha * x + self.shift
+        return self.alpha.to(x.dtype) * x + self.shift.to(x.dtype)
 
 
 class HardTanhNorm(SquashingNorm):

@@ -30,7 +30,7 @@ from configurator import read_settings, setting_lines
 from data import Reading, dataset_settings, load_meta, read_text, unigram_losses
 from dyt import SquashingNorm
 from images import read_images
-from model import ModelConfig, Transformer, model_config
+from model import ModelConfig, Transformer, model_config, site_norms
 from probes import (PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, norm_gains, probe_attention,
                     probe_norms_and_rank)
 from run_folder import RunFolder, full_state, load_full_state, load_shards, read_log, restore_rng, rng_state
@@ -61,10 +61,15 @@ def make_optimizer(model, cfg, fused):
     embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed,
     except the slopes when slope_weight_decay is set, and everything when weight_decay_all is."""
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    # alpha_fp32: the fp32 alphas of a pure-bf16 model in a group of their own, at alpha_lr_scale x the lr
+    own = {name for name, p in params if cfg.alpha_fp32 and name.rpartition(".")[2] == "alpha"}
     decayed = {name for name, p in params if cfg.weight_decay_all or p.dim() >= 2
                or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
-    groups = [{"params": [p for name, p in params if name in decayed], "weight_decay": cfg.weight_decay},
-              {"params": [p for name, p in params if name not in decayed], "weight_decay": 0.0}]
+    groups = [{"params": [p for name, p in params if name in decayed - own], "weight_decay": cfg.weight_decay},
+              {"params": [p for name, p in params if name not in decayed | own], "weight_decay": 0.0}]
+    if own:
+        groups.append({"params": [p for name, p in params if name in own], "lr_scale": cfg.alpha_lr_scale,
+                       "weight_decay": cfg.weight_decay if cfg.weight_decay_all else 0.0})
     # pure bf16 (no fp32 master weights) takes AdamW's foreach arithmetic, as the regime paper's ViT code does:
     # every operation rounds to bf16, so an update under half a weight's spacing is lost. The fused kernel
     # computes in fp32 before it rounds, which is another run; on a CPU foreach equals the default loop.
@@ -124,6 +129,11 @@ def prepare(cfg, check_folder=True):
 
     torch.manual_seed(cfg.seed)
     model = Transformer(model_cfg).to(m.device, dtype=getattr(torch, cfg.param_dtype))  # bf16: no fp32 master weights
+    if cfg.alpha_fp32:  # alpha alone in fp32, at its alpha_0 (which need not be a bf16 number)
+        sites = site_norms(model_cfg)
+        for norm, site in [(n, s) for b in model.h for n, s in ((b.ln_1, "attn"), (b.ln_2, "ffn"))] + [(model.ln_f, "final")]:
+            if getattr(norm, "alpha", None) is not None:
+                norm.alpha.data = torch.full((1,), sites[site][1]["alpha_init"], device=m.device)
     if cfg.freeze_alpha:  # a control: the squash's scale held where it starts
         for norm in model.modules():
             if isinstance(norm, SquashingNorm) and norm.alpha is not None:
@@ -279,7 +289,7 @@ def set_lr(run, it):
     """The schedule's learning rate at step it, given to the optimiser; returns it."""
     lr = get_lr(run.cfg, it, run.steps_per_epoch)
     for group in run.optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
     return lr
 
 

@@ -107,6 +107,9 @@ ARMS = {
                  {"norm": "dyt", "param_dtype": "float32"}),
     "dyt_alpha0.5_fp32": ("DyT at alpha_0 = 0.5 with fp32 master weights instead of the paper's pure bf16",
                           {"norm": "dyt", "alpha_init": 0.5, "param_dtype": "float32"}),
+    "dyt_alphafp32": ("DyT, alpha_0 = 2, in the paper's pure bf16 but for alpha, kept in fp32 in an AdamW group of its own "
+                      "at the same learning rate: a free alpha with every other rounding as the paper's",
+                      {"norm": "dyt", "alpha_fp32": True}),
     "dyt_fp32_frozen": ("DyT, alpha_0 = 2, with fp32 master weights and alpha frozen at its start: the frozen alpha "
                         "of pure bf16 without its rounding elsewhere",
                         {"norm": "dyt", "param_dtype": "float32", "freeze_alpha": True}),
@@ -152,7 +155,8 @@ GRID = [
     # hundred training images and all of them; and the digits as close to the paper's run as a CPU allows, in pure
     # bf16 and fp32, with alpha frozen, to tell what the collapse needs (docs/vit.md)
     ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt dyt_alpha0.1 dyt_alpha0.3 dyt_alpha0.5 dyt_alpha1 "
-                                                                   "vanilla_fp32 dyt_fp32 dyt_alpha0.5_fp32", "cifar10",
+                                                                   "vanilla_fp32 dyt_fp32 dyt_alpha0.5_fp32 dyt_fp32_frozen "
+                                                                   "dyt_alphafp32", "cifar10",
      {"dataset": "cifar10", "num_classes": 10}),
     ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt vanilla_fp32 dyt_fp32",  "cifar100",
      {"dataset": "cifar100", "num_classes": 100}),

@@ -77,3 +77,39 @@ def test_a_frozen_alpha_stays_at_its_start_while_the_rest_trains(digits_dir, tmp
     assert not (tmp_path / "ln").exists()
     summary = json.loads((tmp_path / "frozen" / "summary.json").read_text())
     assert summary["probe_tokens"] == 50 * 65  # 50 images of 64 patches and a class token, not 50 x 64 pixels
+
+
+def test_alpha_alone_in_fp32_moves_in_a_pure_bf16_model_whose_gains_do_not():
+    """alpha_fp32: the same one-signed steps on a pure-bf16 DyT whose alpha alone is fp32, in its own AdamW group at
+    alpha_lr_scale x the lr: alpha accumulates its updates (at twice the lr, about twice as far), every gain stays
+    at 1.0, and the norm still computes in bf16."""
+    from train import set_lr
+    moved = {}
+    for scale in (1.0, 2.0):
+        cfg = SimpleNamespace(**{**PAPER_VIT, "param_dtype": "bfloat16", "alpha_fp32": True, "alpha_lr_scale": scale,
+                                 "lr_per_epoch": False, "warmup_iters": 0, "lr_decay_iters": 10**9, "min_lr": 1e-3})
+        norm = DyT(8, alpha_init=2.0).bfloat16()
+        norm.alpha.data = norm.alpha.data.float()
+        optimizer = make_optimizer(norm, cfg, fused=False)
+        set_lr(SimpleNamespace(cfg=cfg, optimizer=optimizer, steps_per_epoch=None), 1)
+        x = torch.linspace(0.1, 0.3, 8, dtype=torch.bfloat16)
+        for _ in range(500):
+            y = norm(x)
+            (-y.float().sum()).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        assert y.dtype == torch.bfloat16 and norm.alpha.dtype == torch.float32 and torch.all(norm.weight == 1.0)
+        moved[scale] = norm.alpha.item() - 2.0
+    assert moved[1.0] > 0.2 and moved[2.0] == pytest.approx(2 * moved[1.0], rel=0.05)
+
+
+def test_a_pure_bf16_run_keeps_alpha_in_fp32_when_asked(digits_dir, tmp_path):
+    run("train.py", "config/vit_precision/dyt.py", f"--data_dir={digits_dir}", f"--out_dir={tmp_path}/run",
+        "--alpha_fp32=True", "--alpha_lr_scale=10.0", "--max_iters=4", "--eval_interval=4")
+    model = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["model"]
+    alphas = {k: v for k, v in model.items() if k.endswith(".alpha")}
+    assert alphas and all(v.dtype == torch.float32 for v in alphas.values())
+    assert model["h.0.attn.c_attn.weight"].dtype == torch.bfloat16 and any(v.item() != 2.0 for v in alphas.values())
+    p = run("train.py", "config/vit_precision/vanilla.py", f"--data_dir={digits_dir}", f"--out_dir={tmp_path}/no",
+            "--alpha_fp32=True", expect_ok=False)
+    assert p.returncode == 2 and "needs param_dtype='bfloat16' and a norm with an alpha" in p.stderr
