@@ -94,8 +94,9 @@ def test_the_papers_vit_cells_train_as_its_code_does_and_fp32_is_an_intervention
     assert {"vanilla", "dyt", "dyt_alpha0.1", "dyt_alpha0.3", "dyt_alpha0.5", "dyt_alpha1"} <= methods  # its sweep
     for path in cells:
         cfg = vars(read_settings([os.path.join(REPO, "config", path)])[0])
-        fp32 = cfg["method"].endswith("_fp32")
+        fp32 = "_fp32" in cfg["method"]  # dyt_fp32, dyt_fp32_frozen; not dyt_alphafp32, whose alpha alone is fp32
         assert cfg["param_dtype"] == ("float32" if fp32 else "bfloat16"), path  # pure bf16 but where the arm says
+        assert cfg["alpha_fp32"] == (cfg["method"] == "dyt_alphafp32") and cfg["compile"] is False  # eager, as its code
         assert cfg["lr_per_epoch"] and cfg["warmup_iters"] == 0 and cfg["min_lr"] == 0.0  # its per-epoch cosine
         assert (cfg["learning_rate"], cfg["weight_decay"], cfg["weight_decay_all"], cfg["beta2"]) == (1e-3, 0.05, True, 0.999)
         assert abs(cfg["max_iters"] - 100 * 50_000 / 128) < 1 and cfg["eval_interval"] == 391  # every epoch evaluated
