@@ -30,7 +30,7 @@ from configurator import read_settings, setting_lines
 from data import Reading, dataset_settings, load_meta, read_text, unigram_losses
 from dyt import SquashingNorm
 from images import read_images
-from model import ModelConfig, Transformer, model_config, site_norms
+from model import ModelConfig, Transformer, model_config
 from probes import (PROBE_WINDOWS, SATURATION_STEP, collapsed, learned_scalars, norm_gains, probe_attention,
                     probe_norms_and_rank)
 from run_folder import RunFolder, full_state, load_full_state, load_shards, read_log, restore_rng, rng_state
@@ -56,13 +56,18 @@ def get_lr(cfg, it, steps_per_epoch=None):
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)
 
 
+def is_alpha(name):
+    """Whether a parameter's name is a squashing norm's alpha (h.0.ln_1.alpha, or alpha of a norm alone)."""
+    return name.rpartition(".")[2] == "alpha"
+
+
 def make_optimizer(model, cfg, fused):
     """AdamW with weight decay on matrices and embeddings only: gains, biases, DyT's alpha, the
     embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed,
     except the slopes when slope_weight_decay is set, and everything when weight_decay_all is."""
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     # alpha_fp32: the fp32 alphas of a pure-bf16 model in a group of their own, at alpha_lr_scale x the lr
-    own = {name for name, p in params if cfg.alpha_fp32 and name.rpartition(".")[2] == "alpha"}
+    own = {name for name, p in params if cfg.alpha_fp32 and is_alpha(name)}
     decayed = {name for name, p in params if cfg.weight_decay_all or p.dim() >= 2
                or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
     groups = [{"params": [p for name, p in params if name in decayed - own], "weight_decay": cfg.weight_decay},
@@ -128,12 +133,13 @@ def prepare(cfg, check_folder=True):
     ckpt = folder.check(settings, cfg.init_from, cfg.overwrite) if check_folder else None
 
     torch.manual_seed(cfg.seed)
-    model = Transformer(model_cfg).to(m.device, dtype=getattr(torch, cfg.param_dtype))  # bf16: no fp32 master weights
-    if cfg.alpha_fp32:  # alpha alone in fp32, at its alpha_0 (which need not be a bf16 number)
-        sites = site_norms(model_cfg)
-        for norm, site in [(n, s) for b in model.h for n, s in ((b.ln_1, "attn"), (b.ln_2, "ffn"))] + [(model.ln_f, "final")]:
-            if getattr(norm, "alpha", None) is not None:
-                norm.alpha.data = torch.full((1,), sites[site][1]["alpha_init"], device=m.device)
+    model = Transformer(model_cfg).to(m.device)
+    # alpha_fp32: alpha alone kept in fp32, at its alpha_0 as drawn (which need not be a bf16 number)
+    kept = {name: p.detach().clone() for name, p in model.named_parameters() if cfg.alpha_fp32 and is_alpha(name)}
+    model = model.to(dtype=getattr(torch, cfg.param_dtype))  # bf16: no fp32 master weights
+    for name, p in model.named_parameters():
+        if name in kept:
+            p.data = kept[name]
     if cfg.freeze_alpha:  # a control: the squash's scale held where it starts
         for norm in model.modules():
             if isinstance(norm, SquashingNorm) and norm.alpha is not None:
@@ -226,16 +232,16 @@ def checkpoint(run, row, train_time_s):
     rng = [rng_state(m.device_type)] * m.world
     if m.world > 1:
         dist.all_gather_object(rng, rng_state(m.device_type))
+    # what a checkpoint holds besides the weights and the optimiser's state, whole or sharded
+    extra = {"model_args": asdict(run.model_cfg), "config": run.settings, "meta": run.meta, "iter": row["iter"],
+             "elapsed_s": row["elapsed_s"], "train_time_s": train_time_s, "rng": rng}
+    keep_best = run.data.val_full is not None
     if m.fsdp:
-        is_best = run.data.val_full is not None and m.master and row["val_loss"] < run.folder.best_val_loss
-        extra = {"model_args": asdict(run.model_cfg), "config": run.settings, "meta": run.meta, "iter": row["iter"],
-                 "elapsed_s": row["elapsed_s"], "train_time_s": train_time_s, "rng": rng}
+        is_best = keep_best and m.master and row["val_loss"] < run.folder.best_val_loss
         run.folder.save_sharded(row, run.model, run.optimizer, extra, machine.all_sum([float(is_best)], m.device)[0] > 0)
         return
     model_state, optimizer_state = full_state(run.model, run.optimizer)
-    run.folder.save(row, {"model": model_state, "optimizer": optimizer_state, "model_args": asdict(run.model_cfg),
-                          "config": run.settings, "meta": run.meta, "iter": row["iter"], "elapsed_s": row["elapsed_s"],
-                          "train_time_s": train_time_s, "rng": rng}, keep_best=run.data.val_full is not None)
+    run.folder.save(row, {"model": model_state, "optimizer": optimizer_state, **extra}, keep_best=keep_best)
     if m.world > 1:
         dist.barrier()
 
