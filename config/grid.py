@@ -143,11 +143,11 @@ GRID = [
     ("regime", "micro_alpha/{base}_micro_{budget}{variant}", "micro", "dyt_alpha0.5 dyt_alpha1 dyt_alpha4", "micro: 8k 1m",      {}),
     ("regime", "micro_dropout/{base}_micro_{budget}{variant}", "micro", "vanilla_dropout0.1 vanilla_dropout0.3 vanilla_dropout0.5",
      "micro: 8k 1m", {}),
-    # capacity: the micro model at half and twice its width (the main grid's is 128), LayerNorm against DyT at
-    # the smallest budget and the largest; and the Llama localisation: a micro Llama, RMSNorm against DyT and the
+    # capacity: the micro model at a quarter and half its width (the main grid's 128 is the largest: twice it
+    # costs a CPU 2.5 times as long), LayerNorm against DyT at the smallest budget and the largest; and the Llama localisation: a micro Llama, RMSNorm against DyT and the
     # paper's three component ablations (docs/claims.md)
+    ("regime", "micro_capacity/{arm}_{scale}_{budget}", "micro",   "vanilla dyt",                        "micro-w32: 8k 1m",    {"n_embd": 32}),
     ("regime", "micro_capacity/{arm}_{scale}_{budget}", "micro",   "vanilla dyt",                        "micro-w64: 8k 1m",    {"n_embd": 64}),
-    ("regime", "micro_capacity/{arm}_{scale}_{budget}", "micro",   "vanilla dyt",                        "micro-w256: 8k 1m",   {"n_embd": 256}),
     ("regime", "micro_llama/llama_{base}_micro_{budget}{variant}", "micro llama", "vanilla dyt dyt_norope dyt_mha dyt_gelu",
      "micro: 8k 1m", {}),
     # the regime paper's ViT on CIFAR in its pure bf16: LayerNorm and DyT at alpha_0 = 2, its alpha_0 sweep on
