@@ -137,9 +137,10 @@ def read_settings(argv):
     if cfg["alpha_fp32"] and (cfg["param_dtype"] != "bfloat16" or not has_alpha):
         raise ConfigError("alpha_fp32=True keeps alpha in fp32 in a pure-bf16 model: it needs param_dtype='bfloat16' "
                           "and a norm with an alpha (dyt, derf)")
-    if cfg["alpha_lr_scale"] != 1.0 and not cfg["alpha_fp32"]:
-        raise ConfigError(f"alpha_lr_scale={cfg['alpha_lr_scale']} sets the learning rate of alpha's own group, which "
-                          f"only alpha_fp32=True makes: set alpha_fp32=True too, or leave alpha_lr_scale at 1.0")
+    if cfg["alpha_lr_scale"] != 1.0 and (not has_alpha or cfg["freeze_alpha"]):
+        raise ConfigError(f"alpha_lr_scale={cfg['alpha_lr_scale']} sets the learning rate of alpha, which this run "
+                          f"{'freezes' if has_alpha else 'does not have'}: leave alpha_lr_scale at 1.0, or train an alpha "
+                          f"(a norm with one: dyt, derf; freeze_alpha=False)")
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
         cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])

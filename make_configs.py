@@ -81,8 +81,7 @@ def describe(study, arch, scale, budget, what, embed_scale):
     data = None
     if arch == "vit":
         model = {"digits": "a ViT of 4 blocks of width 64 over 2x2 patches of the UCI digits",
-                 "digits65": "a ViT of 6 blocks of width 64 over 1x1 patches of the UCI digits (64 + 1 tokens, the "
-                             "paper's sequence length)"}.get(scale, f"ViT-Small on {scale.upper()}")
+                 "digits17": "a ViT of 6 blocks of width 64 over 2x2 patches of the UCI digits (16 + 1 tokens)"}.get(scale, f"ViT-Small on {scale.upper()}")
         data = f"the first {IMAGE_BUDGETS[budget]:,} training images" if budget and IMAGE_BUDGETS[budget] else \
             "every training image"
     elif budget and scale in SCALES:

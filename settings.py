@@ -48,7 +48,7 @@ class Config(ModelConfig):
     freeze_alpha: bool = setting(False, "keep squashing norms' alpha at alpha_0 (the pure-bf16 experiment's control)")
     alpha_fp32: bool = setting(False, "pure bf16 only: keep every squashing norm's alpha in fp32, in an AdamW group of "
                                       "its own, so its updates are not rounded away while the rest stays bf16")
-    alpha_lr_scale: float = setting(1.0, "with alpha_fp32: alpha's learning rate as a multiple of learning_rate")
+    alpha_lr_scale: float = setting(1.0, "alpha's learning rate as a multiple of learning_rate (an AdamW group of its own)")
     beta1: float = setting(0.9, "AdamW's first-moment decay")
     beta2: float = setting(0.95, "AdamW's second-moment decay")
     grad_clip: float = setting(1.0, "clip the global gradient norm at this value (0 = no clipping)")

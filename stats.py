@@ -6,6 +6,7 @@ The statistics report.py needs, with numpy and math only (no scipy).
 - auc: area under the ROC curve of a score for a binary label (the Mann-Whitney U statistic / n1 n0).
 - threshold rules: accuracy of "label iff score > threshold", the best threshold on a set, and
   leave-one-group-out accuracy with the threshold re-fit on the other groups.
+- fisher_exact: two-sided p of a 2 x 2 table of counts (how many runs of two arms failed).
 - mean_std: a mean with the precision its seeds support.
 """
 
@@ -101,6 +102,16 @@ def leave_one_group_out_accuracy(scores, labels, groups):
         th = best_threshold([scores[i] for i in train], [labels[i] for i in train])
         right += sum((scores[i] > th) == bool(labels[i]) for i in test)
     return right / len(scores)
+
+
+def fisher_exact(a, n_a, b, n_b):
+    """Two-sided p of Fisher's exact test that a of n_a runs and b of n_b runs are draws of one rate: the
+    probability, given a + b events among the n_a + n_b runs, of every split no likelier than the one seen."""
+    events = a + b
+    splits = [math.comb(n_a, k) * math.comb(n_b, events - k)
+              for k in range(max(0, events - n_b), min(n_a, events) + 1)]
+    seen = math.comb(n_a, a) * math.comb(n_b, b)
+    return min(1.0, sum(w for w in splits if w <= seen * (1 + 1e-9)) / math.comb(n_a + n_b, events))
 
 
 def mean_std(values):

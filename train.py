@@ -66,8 +66,9 @@ def make_optimizer(model, cfg, fused):
     embedding scale and leaky-ReLU slopes (tensors of fewer than 2 dimensions) are not decayed,
     except the slopes when slope_weight_decay is set, and everything when weight_decay_all is."""
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    # alpha_fp32: the fp32 alphas of a pure-bf16 model in a group of their own, at alpha_lr_scale x the lr
-    own = {name for name, p in params if cfg.alpha_fp32 and is_alpha(name)}
+    # alphas at their own learning rate (alpha_lr_scale x the lr), and the fp32 alphas of a pure-bf16 model
+    # (alpha_fp32), in a group of their own
+    own = {name for name, p in params if (cfg.alpha_fp32 or cfg.alpha_lr_scale != 1.0) and is_alpha(name)}
     decayed = {name for name, p in params if cfg.weight_decay_all or p.dim() >= 2
                or (cfg.slope_weight_decay and name.endswith("negative_slope"))}
     groups = [{"params": [p for name, p in params if name in decayed - own], "weight_decay": cfg.weight_decay},

@@ -113,6 +113,14 @@ ARMS = {
     "dyt_fp32_frozen": ("DyT, alpha_0 = 2, with fp32 master weights and alpha frozen at its start: the frozen alpha "
                         "of pure bf16 without its rounding elsewhere",
                         {"norm": "dyt", "param_dtype": "float32", "freeze_alpha": True}),
+    # the digits' 2 x 2 (alpha frozen / free x the rest pure bf16 / fp32): a free alpha at 70 x the lr travels as far
+    # in the 562 steps as at 1 x over the paper's 39,100 (the same cosine, so the sums of the lr are in that ratio)
+    "dyt_alphafp32_x70": ("DyT, alpha_0 = 2, in pure bf16 but for alpha, kept in fp32 in an AdamW group of its own at 70 "
+                          "x the learning rate: a free alpha with every other rounding as the paper's",
+                          {"norm": "dyt", "alpha_fp32": True, "alpha_lr_scale": 70.0}),
+    "dyt_fp32_alphax70": ("DyT, alpha_0 = 2, with fp32 master weights and alpha at 70 x the learning rate: the free "
+                          "alpha of the pure-bf16 arm beside it without the rounding elsewhere",
+                          {"norm": "dyt", "param_dtype": "float32", "alpha_lr_scale": 70.0}),
 }
 
 GRID = [
@@ -161,8 +169,8 @@ GRID = [
     ("vit", "vit_{arm}_{scale}",                   "vit",          "vanilla dyt vanilla_fp32 dyt_fp32",  "cifar100",
      {"dataset": "cifar100", "num_classes": 100}),
     ("vit", "vit_digits/{arm}_{budget}",           "vit_digits",   "vanilla dyt dyt_alpha0.5",           "digits: 300 all",     {}),
-    ("vit", "vit_precision/{arm}",                 "vit_precision", "vanilla dyt dyt_alpha0.5 vanilla_fp32 dyt_fp32 "
-                                                                    "dyt_alpha0.5_fp32 dyt_fp32_frozen", "digits65", {}),
+    ("vit", "vit_precision/{arm}",                 "vit_precision", "vanilla vanilla_fp32 dyt dyt_alphafp32_x70 "
+                                                                    "dyt_fp32_frozen dyt_fp32_alphax70", "digits17", {}),
     ("plateau", "plateau/{arm}_{budget}",          "micro",        "dyt_faithful dyt_alpha0.5 dyt_alpha1 dyt_embedscale dyt_lr3e-3 dyt_warmup50 "
                                                                    "dyt_steps1400 dyt_recipe vanilla vanilla_embedscale",
      "micro: 8k 1m", {"eval_interval": 50, "embed_scale": False}),

@@ -103,6 +103,27 @@ def test_alpha_alone_in_fp32_moves_in_a_pure_bf16_model_whose_gains_do_not():
     assert moved[1.0] > 0.2 and moved[2.0] == pytest.approx(2 * moved[1.0], rel=0.05)
 
 
+def test_alpha_lr_scale_moves_alpha_alone_in_an_fp32_model():
+    """alpha_lr_scale is alpha's own learning rate in fp32 too (the 2 x 2 experiment's free-alpha arms): at twice
+    the scale alpha travels about twice as far in the same steps, while a gain moves about as far as at scale 1 (its gradient sees the other alpha)."""
+    from train import set_lr
+    moved, gains = {}, {}
+    for scale in (1.0, 2.0):
+        cfg = SimpleNamespace(**{**PAPER_VIT, "param_dtype": "float32", "alpha_fp32": False, "alpha_lr_scale": scale,
+                                 "lr_per_epoch": False, "warmup_iters": 0, "lr_decay_iters": 10**9, "min_lr": 1e-3})
+        norm = DyT(8, alpha_init=2.0)
+        optimizer = make_optimizer(norm, cfg, fused=False)
+        set_lr(SimpleNamespace(cfg=cfg, optimizer=optimizer, steps_per_epoch=None), 1)
+        x = torch.linspace(0.1, 0.3, 8)
+        for _ in range(100):
+            (-norm(x).sum()).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        moved[scale], gains[scale] = norm.alpha.item() - 2.0, norm.weight.mean().item() - 1.0
+    assert moved[1.0] > 0.05 and moved[2.0] == pytest.approx(2 * moved[1.0], rel=0.05)
+    assert gains[2.0] == pytest.approx(gains[1.0], rel=0.02) and gains[1.0] > 0.05
+
+
 def test_a_pure_bf16_run_keeps_alpha_in_fp32_when_asked(digits_dir, tmp_path):
     run("train.py", "config/vit_precision/dyt.py", f"--data_dir={digits_dir}", f"--out_dir={tmp_path}/run",
         "--alpha_fp32=True", "--alpha_lr_scale=10.0", "--max_iters=4", "--eval_interval=4")
@@ -113,3 +134,6 @@ def test_a_pure_bf16_run_keeps_alpha_in_fp32_when_asked(digits_dir, tmp_path):
     p = run("train.py", "config/vit_precision/vanilla.py", f"--data_dir={digits_dir}", f"--out_dir={tmp_path}/no",
             "--alpha_fp32=True", expect_ok=False)
     assert p.returncode == 2 and "needs param_dtype='bfloat16' and a norm with an alpha" in p.stderr
+    p = run("train.py", "config/vit_precision/dyt_fp32_frozen.py", f"--data_dir={digits_dir}", f"--out_dir={tmp_path}/fr",
+            "--alpha_lr_scale=10.0", expect_ok=False)
+    assert p.returncode == 2 and "alpha_lr_scale=10.0 sets the learning rate of alpha, which this run freezes" in p.stderr

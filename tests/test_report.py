@@ -11,7 +11,16 @@ from dyt import NORMS
 from report import delta_grid, report
 from runs import comparisons, group, load_runs
 from naming import claimed_norm
-from stats import auc, best_threshold, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
+from stats import auc, best_threshold, fisher_exact, leave_one_group_out_accuracy, mean_std, paired_t_test, t_two_sided_p
+
+
+def test_fisher_exact_against_the_hypergeometric_by_hand():
+    """6 of 6 against 0 of 6: the split seen and its mirror are the only ones as unlikely, each 1 / C(12, 6);
+    3 of 6 against 0 of 6: the splits of 3 events as unlikely as 3-0 are 3-0 and 0-3, 2 x C(6, 3) / C(12, 3)."""
+    assert fisher_exact(6, 6, 0, 6) == pytest.approx(2 / math.comb(12, 6))
+    assert fisher_exact(3, 6, 0, 6) == pytest.approx(2 * math.comb(6, 3) / math.comb(12, 3))
+    assert fisher_exact(2, 3, 1, 3) == 1.0 and fisher_exact(0, 6, 0, 6) == 1.0
+    assert fisher_exact(0, 6, 6, 6) == fisher_exact(6, 6, 0, 6)
 
 
 def test_paired_t_test_against_a_hand_computation():
