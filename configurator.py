@@ -141,6 +141,9 @@ def read_settings(argv):
         raise ConfigError(f"alpha_lr_scale={cfg['alpha_lr_scale']} sets the learning rate of alpha, which this run "
                           f"{'freezes' if has_alpha else 'does not have'}: leave alpha_lr_scale at 1.0, or train an alpha "
                           f"(a norm with one: dyt, derf; freeze_alpha=False)")
+    if cfg["calibrate_alpha"] and (cfg["start_from"] is None or not has_alpha or cfg["freeze_alpha"]):
+        raise ConfigError("calibrate_alpha=True sets alpha_0 from a trained model's activations: it needs start_from "
+                          "(the trained model) and a norm with a trained alpha (dyt, derf; freeze_alpha=False)")
     if cfg["out_dir"] is None:
         seed_given = "seed" in given and cfg["seed"] != from_files["seed"]
         cfg["out_dir"] = default_out_dir(files, changes, seed_given, cfg["seed"])

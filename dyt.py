@@ -41,6 +41,7 @@ class SquashingNorm(nn.Module):
     alpha_default = None
     scalars = {}
     takes = ("alpha_init", "bias")  # what model.site_norms passes: the model's settings this norm is built with
+    keeps = ("weight", "bias")  # what it takes over of a trained norm it replaces (convert.py): its gain and bias
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -120,6 +121,7 @@ class HardTanhNorm(SquashingNorm):
 class LayerNorm(nn.LayerNorm):
     """PyTorch's LayerNorm over the last dimension, with a bias when the model has biases (GPT-2 does)."""
     takes = ("eps", "bias")
+    keeps = ("weight", "bias")
 
     def __init__(self, dim, eps=1e-5, bias=False):
         super().__init__(dim, eps=eps, bias=bias)
@@ -127,6 +129,7 @@ class LayerNorm(nn.LayerNorm):
 
 class RMSNorm(nn.Module):
     takes = ("eps",)
+    keeps = ("weight",)  # a trained LayerNorm's bias has nowhere to go
 
     def __init__(self, dim, eps=1e-6):
         super().__init__()
@@ -144,6 +147,7 @@ class RMSNorm(nn.Module):
 class Identity(nn.Identity):
     """No norm at all: what the LN-free models of the entropic-overload study have inside their blocks."""
     takes = ()
+    keeps = ()  # converted to, a trained norm is removed outright
 
     def __init__(self, dim):
         super().__init__()
@@ -151,6 +155,7 @@ class Identity(nn.Identity):
 
 # The registry: a norm's name in configs -> its class. Each class says which of the model's norm settings
 # it is built with (takes: alpha_init, eps, bias); model.site_norms resolves them, once, for every site.
+# And what of a trained norm it keeps when a run converts one (keeps: weight, bias; convert.py).
 NORMS = {"layernorm": LayerNorm, "rmsnorm": RMSNorm, "dyt": DyT, "derf": Derf, "hardtanh": HardTanhNorm,
          "identity": Identity}
 

@@ -54,7 +54,7 @@ class ModelConfig:
     alpha_init_ffn: Optional[float] = setting(None, "alpha_0 of the norms before the MLP; None = alpha_init")
     alpha_init_final: Optional[float] = setting(None, "alpha_0 of the final norm; None = alpha_init")
     embed_scale: bool = setting(False, "a learnable scalar on the embeddings, init sqrt(n_embd) (DyT's LLM recipe)")
-    activation: str = setting("gelu", "gelu (exact), relu, swiglu, leaky_relu (a learnable slope per layer, init "
+    activation: str = setting("gelu", "gelu (exact), gelu_tanh (GPT-2's), relu, swiglu, leaky_relu (a learnable slope per layer, init "
                                       "0.01), leaky_relu_global (one learnable slope for the model), leaky_relu_fixed "
                                       "(slope 0.1)")
     scaled_init: bool = setting(True, "GPT-2's residual projections at std 0.02 / sqrt(2 n_layer); False = plain "
@@ -89,8 +89,9 @@ class LeakyReLU(nn.Module):
         return torch.where(x >= 0, x, self.negative_slope * x)
 
 
-# an MLP's activation by name; swiglu is the SwiGLU MLP itself; leaky_relu_fixed is the entropic-overload paper's
-ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "leaky_relu": LeakyReLU, "leaky_relu_global": LeakyReLU,
+# an MLP's activation by name; swiglu is the SwiGLU MLP itself; leaky_relu_fixed is the entropic-overload paper's;
+# gelu_tanh is GPT-2's own (its released weights were trained with it)
+ACTIVATIONS = {"gelu": nn.GELU, "gelu_tanh": lambda: nn.GELU(approximate="tanh"), "relu": nn.ReLU, "leaky_relu": LeakyReLU, "leaky_relu_global": LeakyReLU,
                "leaky_relu_fixed": lambda: nn.LeakyReLU(0.1), "swiglu": None}
 
 

@@ -28,6 +28,11 @@ class Config(ModelConfig):
     log_interval: int = setting(10, "print the training loss every this many steps", "where", least=1)
     init_from: str = setting("scratch", "scratch, or resume from out_dir/ckpt.pt", "where", choices=("scratch", "resume"))
     overwrite: bool = setting(False, "allow starting from scratch over a finished run in out_dir", "where")
+    start_from: Optional[str] = setting(None, "start from a trained model instead of random weights, its norms "
+                                              "converted to this run's (convert.py): a run folder or checkpoint of "
+                                              "this repo ({seed} = the run's seed), or GPT-2's pytorch_model.bin")
+    calibrate_alpha: bool = setting(False, "with start_from: each squashing norm's alpha_0 = 1/std of its site's input "
+                                           "in the trained model, instead of its alpha_init")
     # data
     dataset: str = setting("shakespeare_byte", "a folder of data_dir made by prepare_data.py")
     data_dir: str = setting("data", "where prepare_data.py wrote the datasets", "where")

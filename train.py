@@ -27,6 +27,7 @@ import torch.nn.functional as F
 import machine
 from cli import ConfigError, run_cli
 from configurator import read_settings, setting_lines
+from convert import convert, source_path, source_settings
 from data import Reading, dataset_settings, load_meta, read_text, unigram_losses
 from dyt import SquashingNorm
 from images import read_images
@@ -129,12 +130,18 @@ def prepare(cfg, check_folder=True):
     data = read_images(cfg, meta, PROBE_WINDOWS, m.device) if cfg.arch == "vit" else \
         read_text(cfg, meta, model_cfg.vocab_size, PROBE_WINDOWS)
     data = replace(data, attn_x=m.to_device(data.attn_x))  # read whole by every evaluation's attention probe
-    settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg)}
+    # a run started from a trained model is also what that model is: its weights' checksum and settings
+    settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg), **source_settings(cfg)}
     folder = RunFolder(cfg.out_dir, m.master)
     ckpt = folder.check(settings, cfg.init_from, cfg.overwrite) if check_folder else None
 
     torch.manual_seed(cfg.seed)
     model = Transformer(model_cfg).to(m.device)
+    if cfg.start_from is not None and ckpt is None:  # a resume reads the converted run's own checkpoint instead
+        alphas = convert(model, cfg, data.probe_x.to(m.device), m.autocast())
+        if m.master:
+            print(f"started from {source_path(cfg)}, its norms converted to {cfg.norm}"
+                  + (f"; alpha_0 {min(alphas.values()):.3g} to {max(alphas.values()):.3g}" if alphas else ""))
     # alpha_fp32: alpha alone kept in fp32, at its alpha_0 as drawn (which need not be a bf16 number)
     kept = {name: p.detach().clone() for name, p in model.named_parameters() if cfg.alpha_fp32 and is_alpha(name)}
     model = model.to(dtype=getattr(torch, cfg.param_dtype))  # bf16: no fp32 master weights
