@@ -75,7 +75,8 @@ def arm_settings(arm, protocol, row, width):
 
 def describe(study, arch, scale, budget, what, embed_scale):
     """The config's first lines: what the run is."""
-    model = {"gpt2small": "GPT-2 small-shaped", "pythia70m": "Pythia-70M-shaped"}.get(scale)
+    model = {"gpt2small": "GPT-2 small-shaped", "pythia70m": "Pythia-70M-shaped",
+             "gpt2": "GPT-2 124M's released weights fine-tuned on WikiText-103"}.get(scale)
     if scale in SCALES and not model:
         model = f"{'Llama' if arch == 'llama' else 'GPT-2'}, {scale.upper()}-sized"
     data = None
@@ -93,7 +94,7 @@ def describe(study, arch, scale, budget, what, embed_scale):
              if not scale.startswith("digits") else "a CPU cross-check of it",
              "regime": "arXiv 2604.23434; the paper's figures: reference/paper_cells.json" if model else
              "the regime paper's protocol shrunk to a CPU: config/common/micro.py",
-             "entropy": "Jha & Reagen, arXiv 2410.09637", "plateau": "one factor changed of the paper-faithful micro DyT"}
+             "entropy": "Jha & Reagen, arXiv 2410.09637", "convert": "a trained model's norms converted: docs/convert.md", "plateau": "one factor changed of the paper-faithful micro DyT"}
     size = f"at width {scale.split('-w')[1]} instead of 128" if "-w" in scale else "0.8M parameters"
     micro = f"the CPU micro model ({size}" + (", with the micro protocol's learnable embedding scale, a deliberate "
                                               "difference from the paper's model" if embed_scale else "") + ")"

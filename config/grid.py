@@ -113,6 +113,9 @@ ARMS = {
     "dyt_fp32_frozen": ("DyT, alpha_0 = 2, with fp32 master weights and alpha frozen at its start: the frozen alpha "
                         "of pure bf16 without its rounding elsewhere",
                         {"norm": "dyt", "param_dtype": "float32", "freeze_alpha": True}),
+    # a trained model's norms converted (docs/convert.md): DyT with each alpha_0 from the trained model
+    "dyt_calibrated": ("DyT with each alpha_0 = 1/std of its site's input in the trained model",
+                       {"norm": "dyt", "calibrate_alpha": True}),
     # the digits' 2 x 2 (alpha frozen / free x the rest pure bf16 / fp32): a free alpha at 70 x the lr travels as far
     # in the 562 steps as at 1 x over the paper's 39,100 (the same cosine, so the sums of the lr are in that ratio)
     "dyt_alphafp32_x70": ("DyT, alpha_0 = 2, in pure bf16 but for alpha, kept in fp32 in an AdamW group of its own at 70 "
@@ -171,6 +174,12 @@ GRID = [
     ("vit", "vit_digits/{arm}_{budget}",           "vit_digits",   "vanilla dyt dyt_alpha0.5",           "digits: 300 all",     {}),
     ("vit", "vit_precision/{arm}",                 "vit_precision", "vanilla vanilla_fp32 dyt dyt_alphafp32_x70 "
                                                                     "dyt_fp32_frozen dyt_fp32_alphax70", "digits17", {}),
+    # a trained model's LayerNorms converted and fine-tuned, against LayerNorm fine-tuned as long from the same
+    # weights: the main grid's LayerNorm micro runs at the largest budget (run the main command first), and GPT-2
+    # 124M's released weights on WikiText-103 (docs/convert.md)
+    ("convert", "convert_micro/{arm}_{budget}",    "micro",        "vanilla dyt dyt_alpha0.5 dyt_calibrated identity", "micro: 1m",
+     {"start_from": "out/micro/vanilla_micro_1m_s{seed}", "max_iters": 200, "warmup_iters": 20, "eval_interval": 20}),
+    ("convert", "convert_{arm}_{scale}",           "gpt2",         "vanilla dyt dyt_calibrated identity", "gpt2", {}),
     ("plateau", "plateau/{arm}_{budget}",          "micro",        "dyt_faithful dyt_alpha0.5 dyt_alpha1 dyt_embedscale dyt_lr3e-3 dyt_warmup50 "
                                                                    "dyt_steps1400 dyt_recipe vanilla vanilla_embedscale",
      "micro: 8k 1m", {"eval_interval": 50, "embed_scale": False}),
