@@ -222,3 +222,19 @@ def alpha_and_gains(cells, path):
             ax.legend(fontsize=6)
     fig.suptitle("alpha and the norm gains over training (dashed: pure bf16 weights)", fontsize=10)
     save(fig, path, dpi=100)
+
+
+def fine_tuning_curves(cells, path):
+    """Per cell of the conversion study, every arm's validation loss over fine-tuning (every seed a line), the
+    unigram loss dashed: where each conversion starts and how far fine-tuning brings it back."""
+    fig, axes = plt.subplots(1, len(cells), figsize=(5.2 * len(cells), 3.6), squeeze=False)
+    for ax, ((scale, budget), arms) in zip(axes[0], cells.items()):
+        for i, (arm, runs) in enumerate(arms.items()):
+            for r in runs:
+                ax.plot([row["iter"] for row in r["log"]], [row["val_loss"] for row in r["log"]],
+                        color=plt.cm.tab10(i % 10), lw=1, label=arm if r is runs[0] else None)
+        ax.axhline(runs[0]["unigram_val_loss"], color="gray", lw=1, ls="--", label="unigram")
+        ax.set(title=f"{scale}, {budget}: converted at step 0", xlabel="fine-tuning step", ylabel="validation loss")
+        ax.legend(fontsize=7)
+    fig.suptitle("a trained LayerNorm model's norms converted, then fine-tuned", fontsize=10)
+    save(fig, path, dpi=100)

@@ -8,7 +8,7 @@ missing runs are listed). Runs of the regime study are grouped into cells (arch,
 every arm of a cell (DyT, Derf, HardTanh, a fork's norm, an intervention) is compared with its
 baseline by one rule (runs.BASELINE_RULE): the architecture's usual norm (LayerNorm for GPT-2 and the
 ViT, RMSNorm for Llama) with the arm's settings but the norm's own; every run is in a comparison or in
-a list that says why not. The plateau ablation, the entropic-overload study and the ViT get sections
+a list that says why not. The plateau ablation, the entropic-overload study, the ViT and the conversion study get sections
 of their own (studies.py).
 
 The paper (arXiv 2604.23434) compares losses at the final step; its author later noted that at each
@@ -27,7 +27,7 @@ from atomic import atomic_open
 from cli import ConfigError, run_cli
 from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared
 from stats import mean_std
-from studies import entropy_section, plateau_section, vit_section
+from studies import convert_section, entropy_section, plateau_section, vit_section
 from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, delta, flags, fmt, left_plateau_at
 
 MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
@@ -311,8 +311,9 @@ def report(out):
     md += plateau_section(runs, out)
     md += entropy_section(runs, out)
     md += vit_section(runs, out)
+    md += convert_section(runs, out)
     other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") not in ("entropy", "plateau",
-                                                                                                    "vit")})
+                                                                                                    "vit", "convert")})
     if other:
         md += ["## Runs of no study", "", "| run | final | best |", "|---|---|---|"]
         md += [f"| {s} | {mean_std([r['final_val_loss'] for r in runs if r['stem'] == s])} "

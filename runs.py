@@ -39,6 +39,9 @@ BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual n
 NORM_KEYS = ("norm", "norm_final", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final",
              "freeze_alpha", "calibrate_alpha")
 ALPHA_KEYS = ("alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final")
+# what differs between the seeds of one arm: the seed, and the checksum of a trained model each seed starts from
+# (start_from names one per seed: convert.py)
+PER_SEED = ("seed", "start_from_sha256")
 
 # what the tables read from every summary.json
 SUMMARY_FIELDS = ("n_params", "train_tokens", "T_over_P", "final_val_loss", "best_val_loss", "best_iter",
@@ -94,7 +97,7 @@ def describe(run):
     run["scale"] = f"{c.get('scale')} + embedding scale" if c.get("embed_scale") else c.get("scale")
     run["budget"] = c.get("budget")
     run["key"] = (c.get("arch", "gpt"), run["scale"], run["budget"]) if c.get("study") == "regime" else None
-    run["settings"] = json.dumps({k: v for k, v in run_identity(c).items() if k != "seed"}, sort_keys=True)
+    run["settings"] = json.dumps({k: v for k, v in run_identity(c).items() if k not in PER_SEED}, sort_keys=True)
 
 
 def plain(config):
@@ -133,7 +136,7 @@ def baseline_of(run):
     None), and a named arm of the usual norm that config/grid.py does not define changes what, unknown."""
     c = run["config"]
     base_norm = BASELINE_NORM.get(c.get("arch", "gpt"))
-    mine = {k: v for k, v in run_identity(c).items() if k != "seed"}
+    mine = {k: v for k, v in run_identity(c).items() if k not in PER_SEED}
     if c["norm"] != base_norm:
         return {k: v for k, v in mine.items() if k not in (*NORM_KEYS, "method")}, None
     undone = {k: was for k, _, was in (ch for ch in run.get("changes", []) if len(ch) == 3)}
@@ -142,7 +145,7 @@ def baseline_of(run):
     own_here, own_undone = own_settings(c), own_settings({**c, **undone})
     undone.update({k: own_undone[k] for k in ALPHA_KEYS if k in c and c[k] == own_here[k] and k not in undone})
     # as the settings compared (a batch_size undone is a global batch undone)
-    undone = {k: v for k, v in run_identity({**c, **undone}).items() if k != "seed" and v != mine.get(k)}
+    undone = {k: v for k, v in run_identity({**c, **undone}).items() if k not in PER_SEED and v != mine.get(k)}
     if not plain(c):  # an ablation arm of the grid: the usual norm as it comes, but for what the arm sets
         if c["method"] not in ARMS:
             return None, (f"its method {c['method']!r} is not an arm of config/grid.py, so what it changes of "

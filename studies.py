@@ -1,6 +1,7 @@
 """
 The report's sections for the studies beside the regime grid, each readable on its own: the plateau
-ablation (study "plateau"), entropic overload ("entropy") and the ViT ("vit"). report.py writes them
+ablation (study "plateau"), entropic overload ("entropy"), the ViT ("vit") and a trained model's norms
+converted ("convert"). report.py writes them
 into report.md; docs.py into the pages.
 """
 
@@ -208,3 +209,56 @@ def vit_section(runs, out=None):
         figures.alpha_and_gains(tracked, os.path.join(out, "vit_alpha_gain.png"))
         md += ["![alpha and the norm gains over training](vit_alpha_gain.png)", ""]
     return md
+
+
+def convert_section(runs, out=None):
+    """A trained model's norms converted (convert.py): per cell and arm, the validation loss of the trained model
+    as it was (the LayerNorm continuation's step 0), right after the conversion (the arm's step 0) and after
+    fine-tuning, against LayerNorm fine-tuned as long from the same weights (Δ%, p a paired t-test over the
+    seeds, each seed its own source), whether each run learned, and alpha_0 and the final alpha (the mean over
+    the sites); in out (if given), the validation loss over fine-tuning."""
+    study = [r for r in runs if r["config"].get("study") == "convert"]
+    if not study:
+        return []
+    by_cell = defaultdict(list)
+    for r in sorted(study, key=lambda r: (r["scale"], r["label"] != BASELINE, r["label"])):
+        by_cell[(r["scale"], r["budget"])].append(r)
+    cells = {key: pools(cell_runs) for key, cell_runs in by_cell.items()}
+    baselines = {(key, arm): (van, why) for key, rows in comparisons(cells).items() for arm, _, _, van, why in rows}
+    md = ["## A trained model's norms converted", "",
+          "Validation loss, nats per token: the trained model as it was (LayerNorm's, before any fine-tuning step), "
+          "right after its norms were converted (before any step) and after fine-tuning; Δ% = (arm − LayerNorm "
+          "fine-tuned as long from the same weights) / LayerNorm, p a paired t-test over seeds (each seed starts "
+          f"from its own trained run). Learned: the final training loss at least {LEARNED_MARGIN} nats below the "
+          "unigram training loss. α: the mean over the sites at the start (alpha_0, calibrated or not) and at the end.",
+          "", "| model | budget | arm | steps | trained, before | right after conversion | after fine-tuning "
+          "| Δ% vs LayerNorm fine-tuned (p) | unigram val | learned | α: start → end |",
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
+    missing = []
+    for (scale, budget), labels in cells.items():
+        for arm, group_runs in labels.items():
+            van, why = baselines.get(((scale, budget), arm), (None, None))
+            if why:
+                missing.append(f"§ {arm} at {scale} {budget}: {why}.")
+            base = van if van is not None else group_runs  # LayerNorm continued is its own baseline
+            before = mean_std([r["log"][0]["val_loss"] for r in base])
+            delta = "—"
+            if van is not None:
+                by_seed = {r["seed"]: r["final_val_loss"] for r in van}
+                pairs = [(by_seed[r["seed"]], r["final_val_loss"]) for r in group_runs if r["seed"] in by_seed]
+                d = 100 * (np.mean([b for _, b in pairs]) / np.mean([a for a, _ in pairs]) - 1) if pairs else None
+                test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
+                delta = f"{fmt(d, '+.1f')} ({fmt(test and test[1], '.2g')})"
+            learned = sum(r["unigram_train_loss"] - r["final_train_loss"] >= LEARNED_MARGIN for r in group_runs)
+            alphas = [(mean_of_sites(r["log"][0], "alpha"), mean_of_sites(r["log"][-1], "alpha")) for r in group_runs]
+            alpha = "—" if alphas[0][0] is None else \
+                f"{mean_std([a for a, _ in alphas])} → {mean_std([b for _, b in alphas])}"
+            md.append(f"| {scale} | {budget} | {arm} | {group_runs[0]['log'][-1]['iter']} | {before} "
+                      f"| {mean_std([r['log'][0]['val_loss'] for r in group_runs])} "
+                      f"| {mean_std([r['final_val_loss'] for r in group_runs])} | {delta} "
+                      f"| {group_runs[0]['unigram_val_loss']:.3f} | {learned}/{len(group_runs)} | {alpha} |")
+    md += [""] + missing + [""] if missing else [""]
+    if out is None:
+        return md
+    figures.fine_tuning_curves(cells, os.path.join(out, "convert_curves.png"))
+    return md + ["![validation loss over fine-tuning](convert_curves.png)", ""]

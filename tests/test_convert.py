@@ -13,6 +13,7 @@ from conftest import read_log, run
 from convert import convert
 from model import ModelConfig, Transformer
 from runs import baseline_of, load_runs, matches
+from studies import convert_section
 
 MICRO = ["config/micro/vanilla_micro_1m.py", "--warmup_iters=10", "--eval_interval=10"]
 
@@ -53,6 +54,12 @@ def test_a_layernorm_run_converted_to_calibrated_dyt_learns_resumes_and_is_compa
     assert why is None and matches(runs["vanilla"], wanted)
     source_run = load_runs(str(tmp_path))[0]
     assert not any(matches(r, wanted) for r in source_run)
+    # the report's row: the trained model's loss (LayerNorm's step 0), the converted one's, and Δ against it
+    row = next(line for line in convert_section(list(runs.values())) if "| dyt_calibrated" in line).split(" | ")
+    vanilla = runs["vanilla"]
+    assert row[4:7] == [f"{v:.2f} (1 seed)" for v in (vanilla["log"][0]["val_loss"], log[0]["val_loss"],
+                                                      log[-1]["val_loss"])]
+    assert row[7].startswith(f"{100 * (log[-1]['val_loss'] / vanilla['final_val_loss'] - 1):+.1f} ")
 
 
 def hugging_face_gpt2(n_layer=2, n_embd=768, vocab=300, positions=64, prefix=""):
