@@ -187,7 +187,8 @@ def block(kind, args, page):
                 "plateau": lambda runs, cells, rows: studies.plateau_section(runs),
                 "entropy": lambda runs, cells, rows: studies.entropy_section(runs),
                 "vit": lambda runs, cells, rows: studies.vit_section(runs),
-                "convert": lambda runs, cells, rows: studies.convert_section(runs)}
+                "convert": lambda runs, cells, rows: studies.convert_section(runs),
+                "precision": lambda runs, cells, rows: studies.precision_section(runs)}
     if kind not in sections:
         raise ConfigError(f"{page}: unknown docs.py block kind {kind!r}: see python docs.py --help")
     return [line for line in sections[kind](*study(*args)) if not line.startswith("## ")]  # report.md's heading

@@ -27,7 +27,7 @@ from atomic import atomic_open
 from cli import ConfigError, run_cli
 from runs import BASELINE, BASELINE_RULE, arms, comparisons, group, load_runs, missing_runs, not_compared
 from stats import mean_std
-from studies import convert_section, entropy_section, plateau_section, vit_section
+from studies import convert_section, entropy_section, plateau_section, precision_section, vit_section
 from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, delta, flags, fmt, left_plateau_at
 
 MEASURES = [("final_val_loss", "Final step: the paper's comparison"),
@@ -311,6 +311,7 @@ def report(out):
     md += plateau_section(runs, out)
     md += entropy_section(runs, out)
     md += vit_section(runs, out)
+    md += precision_section(runs)
     md += convert_section(runs, out)
     other = sorted({r["stem"] for r in runs if r["key"] is None and r["config"].get("study") not in ("entropy", "plateau",
                                                                                                     "vit", "convert")})

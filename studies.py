@@ -14,7 +14,7 @@ import figures
 import paper
 from probes import OVERLOAD_FRACTION, entropy_ceiling, entropy_max
 from runs import BASELINE, comparisons, pools
-from stats import mean_std, paired_t_test
+from stats import fisher_exact, mean_std, paired_t_test
 from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, fmt, left_plateau_at
 
 
@@ -209,6 +209,75 @@ def vit_section(runs, out=None):
         figures.alpha_and_gains(tracked, os.path.join(out, "vit_alpha_gain.png"))
         md += ["![alpha and the norm gains over training](vit_alpha_gain.png)", ""]
     return md
+
+
+# the precision experiment's 2 x 2 (config/vit_precision): (alpha, the rest of the weights) -> its arm
+PRECISION_ARMS = {("frozen", "pure bf16"): "dyt", ("free", "pure bf16"): "dyt_alphafp32_x70",
+                  ("frozen", "fp32"): "dyt_fp32_frozen", ("free", "fp32"): "dyt_fp32_alphax70"}
+# a run is degraded when it lost at least this fraction of what its seed's LayerNorm gained over chance (the
+# paper's DyT ViT runs lost 56% and 67% of it), without collapsing to chance
+DEGRADED_LOSS = 0.25
+
+
+def precision_section(runs):
+    """The 2 x 2 precision experiment: DyT at alpha_0 = 2 with alpha frozen or free, the rest of the weights pure
+    bf16 or fp32, each against LayerNorm in the same precision, seed by seed: the accuracy gap (paired t-test),
+    how many runs degraded and collapsed, Fisher's exact test of the counts between the rows and the columns, and
+    the paired accuracy difference each factor makes."""
+    study = [r for r in runs if r["config"].get("study") == "vit" and r["scale"] == "digits17" and "final_accuracy" in r]
+    by_arm = defaultdict(dict)
+    for r in study:
+        by_arm[r["label"]][r["seed"]] = r
+    if not all(arm in by_arm for arm in PRECISION_ARMS.values()):
+        return []
+    base = {"pure bf16": by_arm.get(BASELINE, {}), "fp32": by_arm.get("vanilla_fp32") or by_arm.get(BASELINE, {})}
+
+    def outcome(arm, weights):
+        """Per seed with a baseline: (accuracy, gap to LayerNorm, degraded, collapsed)."""
+        out = {}
+        for seed, r in by_arm[arm].items():
+            if seed in base[weights]:
+                van, chance = base[weights][seed]["final_accuracy"], r["chance_accuracy"]
+                gap = r["final_accuracy"] - van
+                out[seed] = (r["final_accuracy"], gap, not r["collapsed"] and -gap >= DEGRADED_LOSS * (van - chance),
+                             bool(r["collapsed"]))
+        return out
+
+    cells = {key: outcome(arm, key[1]) for key, arm in PRECISION_ARMS.items()}
+    md = ["## The precision experiment: alpha frozen or free x the rest pure bf16 or fp32", "",
+          "DyT at alpha_0 = 2, final top-1 test accuracy (%) and its gap to LayerNorm of the same seed in the same "
+          "precision (points; p a paired t-test over seeds). Degraded: lost at least "
+          f"{DEGRADED_LOSS:.0%} of what LayerNorm gained over chance, and not collapsed; collapsed: at chance by this "
+          "project's rule. A free alpha is kept in fp32 and trained at 70 x the learning rate (as far as it could "
+          "travel over the paper's 39,100 steps); a frozen one stays at 2 (in pure bf16 every update of it rounds "
+          "away).", "",
+          "| alpha | rest of the weights | arm | seeds | accuracy | LayerNorm | gap (p) | degraded | collapsed "
+          "| final α: min, max |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (alpha, weights), arm in PRECISION_ARMS.items():
+        got = cells[(alpha, weights)]
+        gaps = [g for _, g, _, _ in got.values()]
+        test = paired_t_test([0.0] * len(gaps), gaps) if len(gaps) > 1 else None
+        final_alphas = [mean_of_sites(r["log"][-1], "alpha") for r in by_arm[arm].values()]
+        md.append(f"| {alpha} | {weights} | {arm} | {len(got)} | {mean_std([100 * a for a, *_ in got.values()])} "
+                  f"| {mean_std([100 * base[weights][s]['final_accuracy'] for s in got])} "
+                  f"| {fmt(100 * np.mean(gaps) if gaps else None, '+.1f')} ({fmt(test and test[1], '.2g')}) "
+                  f"| {sum(d for _, _, d, _ in got.values())}/{len(got)} | {sum(c for *_, c in got.values())}/{len(got)} "
+                  f"| {min(final_alphas):.4f}, {max(final_alphas):.4f} |")
+    md += ["", "Each factor, the other held: the counts of degraded or collapsed runs (Fisher's exact p), and the "
+           "accuracy difference seed by seed (points, paired t-test).", "",
+           "| factor | held | failed: one level against the other | Fisher p | accuracy difference (p) |",
+           "|---|---|---|---|---|"]
+    contrasts = [("alpha free − frozen", w, (("free", w), ("frozen", w))) for w in ("pure bf16", "fp32")] + \
+                [("rest fp32 − pure bf16", f"alpha {a}", ((a, "fp32"), (a, "pure bf16"))) for a in ("frozen", "free")]
+    for factor, held, (one, other) in contrasts:
+        a, b = cells[one], cells[other]
+        fa, fb = (sum(d or c for _, _, d, c in x.values()) for x in (a, b))
+        seeds = sorted(a.keys() & b.keys())
+        test = paired_t_test([b[s][0] for s in seeds], [a[s][0] for s in seeds]) if len(seeds) > 1 else None
+        diff = np.mean([a[s][0] - b[s][0] for s in seeds]) * 100 if seeds else None
+        md.append(f"| {factor} | {held} | {fa}/{len(a)} against {fb}/{len(b)} | {fisher_exact(fa, len(a), fb, len(b)):.2g} "
+                  f"| {fmt(diff, '+.1f')} ({fmt(test and test[1], '.2g')}) |")
+    return md + [""]
 
 
 def convert_section(runs, out=None):

@@ -152,3 +152,29 @@ def test_torchrun_starts_the_papers_cifar_config_on_a_cifar_format_archive(tmp_p
     one_block = Transformer(ModelConfig(arch="vit", n_layer=1, n_head=4, n_embd=256, patch_size=4, image_size=32, channels=3,
                                         num_classes=10, bias=True, norm="dyt", alpha_init=2.0))
     assert summary["n_params"] == one_block.num_params() and 0 <= summary["final_accuracy"] <= 1 and len(read_log(out)) == 3
+
+
+def test_the_precision_2x2_counts_degraded_and_collapsed_runs_against_layernorm_of_the_same_seed():
+    """Degraded: lost at least a quarter of its seed's LayerNorm gain over chance without collapsing. Frozen alpha
+    in pure bf16 at 50% against LayerNorm's 90% (chance 10%: lost half the gain) degrades on every seed; the free
+    alpha at 85% does not (lost 1/16); a collapsed run is counted as collapsed, not degraded. Fisher's p of 3/3
+    against 0/3 is 0.1, and the paired accuracy difference is the free arm's lead."""
+    from studies import precision_section
+
+    def run(label, seed, acc, collapsed=False, alpha=2.0):
+        return {"config": {"study": "vit"}, "scale": "digits17", "label": label, "seed": seed, "final_accuracy": acc,
+                "chance_accuracy": 0.1, "collapsed": collapsed, "log": [{"alpha": {"h.0.ln_1": alpha}}]}
+
+    runs = []
+    for seed in (1, 2, 3):
+        runs += [run("vanilla", seed, 0.9), run("vanilla_fp32", seed, 0.9), run("dyt", seed, 0.5),
+                 run("dyt_alphafp32_x70", seed, 0.85, alpha=3.0), run("dyt_fp32_frozen", seed, 0.1 if seed == 1 else 0.5,
+                                                                     collapsed=seed == 1),
+                 run("dyt_fp32_alphax70", seed, 0.88, alpha=2.5)]
+    rows = {line.split(" | ")[2]: line.split(" | ") for line in precision_section(runs) if line.startswith(("| frozen", "| free"))}
+    assert rows["dyt"][7:9] == ["3/3", "0/3"] and rows["dyt"][6].startswith("-40.0 ")
+    assert rows["dyt_alphafp32_x70"][7:9] == ["0/3", "0/3"] and rows["dyt_alphafp32_x70"][9] == "3.0000, 3.0000 |"
+    assert rows["dyt_fp32_frozen"][7:9] == ["2/3", "1/3"]
+    factors = [line.split(" | ") for line in precision_section(runs) if line.startswith("| alpha free − frozen")]
+    assert factors[0][2:4] == ["0/3 against 3/3", "0.1"] and factors[0][4].startswith("+35.0 (")
+    assert factors[1][2:4] == ["0/3 against 3/3", "0.1"]
