@@ -121,7 +121,7 @@ def test_no_module_imports_one_that_imports_it_back():
 # What a run needs, and the study built on it: the core imports nothing of the study, so a reader of
 # train.py meets no report machinery and a fork of the core runs without the study's files
 CORE = ("train", "model", "dyt", "settings", "configurator", "cli", "naming", "data", "images", "machine",
-        "run_folder", "atomic", "probes", "sample", "prepare_data")
+        "run_folder", "atomic", "probes", "sample", "prepare_data", "convert")
 STUDY = ("sweep", "runs", "report", "claims", "studies", "tables", "figures", "stats", "paper", "docs", "plateau", "bench",
          "memory", "make_configs", "gpu_check", "config.grid")
 
