@@ -146,8 +146,9 @@ def time_table(folder, scale, jobs, study_name="regime", labels=None):
     """How long the runs of one study took (the regime study unless told: a folder may hold several; of the
     labels given, comma-separated, if any), as their summaries timed them (training and evaluation, not
     starting Python), and so how long the study takes with `jobs` runs at once."""
-    runs = [r for r in study(folder, scale)[0] if r["config"].get("study") == study_name
-            and (labels is None or r["label"] in labels.split(","))]
+    wanted = labels.split(",") if labels else None  # a label, or arch/label: llama/dyt is a Llama's DyT alone
+    runs = [r for r in study(folder, scale)[0] if r["config"].get("study") == study_name and (wanted is None or
+            r["label"] in wanted or f"{r['config'].get('arch', 'gpt')}/{r['label']}" in wanted)]
     if not runs:
         raise ConfigError(f"{folder} holds no finished run of {labels or study_name}: run the command beside the block first")
     seconds = sorted(r["elapsed_s"] for r in runs)
