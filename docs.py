@@ -5,6 +5,7 @@ here from run folders (report.py's tables, cut to a page's cells), never typed b
     python docs.py                 # rewrite every generated block of README.md and docs/*.md, and their figures
     python docs.py --check         # change nothing; exit 1 naming every block that differs from its runs
     python docs.py docs/entropy.md # one page
+    python docs.py --from out/vit_precision docs/vit.md   # only the blocks written from that folder
 
 A block is written from the folder it names:
 
@@ -195,14 +196,18 @@ def block(kind, args, page):
     return [line for line in sections[kind](*study(*args)) if not line.startswith("## ")]  # report.md's heading
 
 
-def regenerate(page, check):
-    """The page with every block written anew; the names of the blocks that changed."""
+def regenerate(page, check, folder=None):
+    """The page with every block written anew (those written from `folder` alone, if given: a study that
+    trained again leaves the page's other blocks as their own folders wrote them); the names of the blocks
+    that changed."""
     with open(page, encoding="utf-8") as f:
         text = f.read()
     changed = []
 
     def write(m):
         kind, *args = m.group(2).split()
+        if folder and not any(a == folder or a.startswith(folder + "/") for a in args):
+            return m.group(0)
         if kind == "figure" and check:  # a figure is copied, not compared
             return m.group(0)
         new = m.group(1) + "\n".join(block(kind, args, page)).strip("\n") + "\n" + m.group(4)
@@ -219,11 +224,17 @@ def regenerate(page, check):
 
 def main(argv):
     check = "--check" in argv
+    folder = None
+    if "--from" in argv:
+        at = argv.index("--from")
+        if at + 1 == len(argv):
+            raise ConfigError("--from needs a folder: python docs.py --from out/vit_precision [PAGE.md ...]")
+        folder, argv = argv[at + 1].rstrip("/"), argv[:at] + argv[at + 2:]
     chosen = [a for a in argv if a != "--check"]
     for page in chosen:
         if not os.path.isfile(page) or not page.endswith(".md"):
             raise ConfigError(f"{page} is not a markdown page: usage: python docs.py [--check] [PAGE.md ...]")
-    stale = [(page, name) for page in chosen or pages() for name in regenerate(page, check)]
+    stale = [(page, name) for page in chosen or pages() for name in regenerate(page, check, folder)]
     for page, name in stale:
         print(f"{os.path.relpath(page)}: {name} {'differs from its runs' if check else 'rewritten'}")
     return 1 if stale and check else 0

@@ -37,7 +37,7 @@ BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual n
 # A norm's own settings: an arm is compared with the baseline runs whose settings equal its own in every
 # other key
 NORM_KEYS = ("norm", "norm_final", "norm_eps", "alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final",
-             "freeze_alpha", "calibrate_alpha")
+             "freeze_alpha", "alpha_fp32", "alpha_lr_scale", "calibrate_alpha")
 ALPHA_KEYS = ("alpha_init", "alpha_init_attn", "alpha_init_ffn", "alpha_init_final")
 # what differs between the seeds of one arm: the seed, and the checksum of a trained model each seed starts from
 # (start_from names one per seed: convert.py)

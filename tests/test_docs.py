@@ -56,7 +56,7 @@ def test_a_pages_tables_are_what_the_command_writes_from_its_study_folder(tmp_pa
 
 def test_every_block_of_the_readme_and_docs_names_a_kind_and_a_folder():
     kinds = {"summary", "arms", "learned", "heuristic", "rank", "collapse", "plateau", "entropy", "vit", "diagnostics",
-             "agreement", "published", "time", "figure", "claims"}
+             "agreement", "published", "time", "figure", "claims", "convert", "precision"}
     pages = [os.path.join(REPO, "README.md")] + [os.path.join(REPO, "docs", f) for f in os.listdir(os.path.join(REPO, "docs"))
                                                   if f.endswith(".md")]
     found = 0
