@@ -251,18 +251,38 @@ def capacity_claim(runs, small, large):
 
 
 def llama_claim(runs):
-    """The micro Llama ablation: r(saturation, final loss) over its DyT runs, and which of them collapsed."""
-    ablation = [r for r in runs if r["config"].get("arch") == "llama" and r["label"] in ("dyt", *paper.LLAMA_ABLATIONS)]
+    """The micro Llama: at each budget, how many DyT runs collapsed and DyT's Δ% against RMSNorm; at the budget of
+    the ablations, which of them collapsed and r(saturation, final loss) over DyT and its ablations. Localised
+    (the first part) is met where DyT, no-RoPE and plain multi-head attention collapse and GELU does not; it
+    is contradicted where GELU collapses too, and unresolved where DyT itself never collapses. The second part
+    is r > 0 at p < 0.05."""
+    llama = [r for r in runs if r["config"].get("arch") == "llama"]
+    ablation_budgets = {r["budget"] for r in llama if r["label"] in paper.LLAMA_ABLATIONS}
+    if not ablation_budgets:
+        return None
+    budget = max(ablation_budgets, key=lambda b: next(r["train_tokens"] for r in llama if r["budget"] == b))
+    ablation = [r for r in llama if r["budget"] == budget and r["label"] in ("dyt", *paper.LLAMA_ABLATIONS)]
     if len(ablation) < 3:
         return None
+    text = []
+    for b in budgets(llama):
+        base, dyt = arm(llama, "vanilla", b), arm(llama, "dyt", b)
+        if base and dyt:
+            text.append(f"at {b} DyT against RMSNorm {delta_cell(base, dyt)[0]}, collapsed "
+                        f"{sum(bool(r['collapsed']) for r in dyt)}/{len(dyt)}")
     r, p = correlation([x["final_saturation"] for x in ablation], [x["final_val_loss"] for x in ablation])
     fell = {lab: sum(bool(x["collapsed"]) for x in ablation if x["label"] == lab) for lab in ("dyt", *paper.LLAMA_ABLATIONS)}
     counts = ", ".join(f"{lab} {n}/{sum(x['label'] == lab for x in ablation)}" for lab, n in fell.items())
-    localised = fell["dyt"] > 0 and fell["dyt_gelu"] == 0 and fell["dyt_norope"] > 0 and fell["dyt_mha"] > 0
+    if fell["dyt_gelu"] > 0:
+        localised = CONTRADICTED
+    elif fell["dyt"] > 0 and fell["dyt_norope"] > 0 and fell["dyt_mha"] > 0:
+        localised = MET
+    else:
+        localised = UNRESOLVED
     return (NOT_HERE["llama"][0], NOT_HERE["llama"][1],
-            f"collapsed: {counts}; r(saturation, final loss) {fmt(r, '+.2f')} (p {fmt(p, '#.2g')}) over {len(ablation)} runs",
-            "holds" if localised and r > 0 and p < SIGNIFICANT else "not shown" if not any(fell.values()) else "mixed",
-            learned(ablation))
+            "; ".join(text) + f"; the ablations at {budget}, collapsed: {counts}; r(saturation, final loss) "
+            f"{fmt(r, '+.2f')} (p {fmt(p, '#.2g')}) over {len(ablation)} runs",
+            verdict([localised, part(r > 0, p)]), learned(ablation))
 
 
 NOT_HERE = {

@@ -57,3 +57,26 @@ def test_capacity_holds_where_the_benefit_shrinks_and_the_penalty_grows_with_wid
               n_params=n, saturation=[0.3] * 3)
     row = next(line for line in ledger(str(tmp_path))[2:] if line.startswith("| 1 |"))
     assert row.split("|")[5].strip() == "holds" and "micro-w64" in row and "micro-w256" in row
+
+
+def test_the_llama_localisation_needs_a_collapse_and_holds_only_where_gelu_alone_escapes(tmp_path):
+    """Where DyT, no-RoPE and plain attention collapse and GELU does not, and saturation rises with the loss, the
+    claim holds; where GELU collapses too the localisation fails (mixed: saturation still tracks the loss); where
+    Llama-DyT never collapses it is not shown."""
+    def llama(out, method, finals, saturation, collapsed):
+        for seed, (final, sat, fell) in enumerate(zip(finals, saturation, collapsed), 1):
+            make_run(out, (method, "micro", "1m"), seed, final, saturation=sat, collapsed=fell, unigram=(3.3, 3.3),
+                     settings={"embed_scale": True, "arch": "llama", "norm": "rmsnorm" if method == "vanilla" else "dyt"})
+
+    for case, gelu_falls, dyt_falls, expected in (("holds", False, True, "holds"), ("gelu", True, True, "mixed"),
+                                                  ("never", False, False, "not shown")):
+        out = tmp_path / case
+        llama(out, "vanilla", [2.0, 2.01, 2.02], [None] * 3, [False] * 3)
+        fell = [dyt_falls, dyt_falls, False]
+        for method in ("dyt", "dyt_norope", "dyt_mha"):
+            llama(out, method, [3.3 if f else 2.5 for f in fell], [0.8 if f else 0.4 for f in fell], fell)
+        llama(out, "dyt_gelu", [3.3, 2.4, 2.4] if gelu_falls else [2.4, 2.41, 2.42],
+              [0.8, 0.3, 0.3] if gelu_falls else [0.3, 0.31, 0.32], [gelu_falls, False, False])
+        row = next(line for line in ledger(str(out))[2:] if line.startswith("| 6 |")).split("|")
+        assert row[5].strip() == expected, (case, row)
+        assert "at 1m DyT against RMSNorm" in row[4] and "dyt_gelu " in row[4]
