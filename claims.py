@@ -252,7 +252,7 @@ def capacity_claim(runs, small, large):
 
 def llama_claim(runs):
     """The micro Llama: at each budget, how many DyT runs collapsed and DyT's Δ% against RMSNorm; at the budget of
-    the ablations, which of them collapsed and r(saturation, final loss) over DyT and its ablations. Localised
+    the ablations where DyT collapses most (else the largest), which of them collapsed and r(saturation, final loss) over DyT and its ablations. Localised
     (the first part) is met where DyT, no-RoPE and plain multi-head attention collapse and GELU does not; it
     is contradicted where GELU collapses too, and unresolved where DyT itself never collapses. The second part
     is r > 0 at p < 0.05."""
@@ -260,7 +260,9 @@ def llama_claim(runs):
     ablation_budgets = {r["budget"] for r in llama if r["label"] in paper.LLAMA_ABLATIONS}
     if not ablation_budgets:
         return None
-    budget = max(ablation_budgets, key=lambda b: next(r["train_tokens"] for r in llama if r["budget"] == b))
+    # the budget where Llama-DyT collapses most (the claim is about its collapse), else the largest
+    budget = max(ablation_budgets, key=lambda b: (sum(bool(r["collapsed"]) for r in arm(llama, "dyt", b)),
+                                                  next(r["train_tokens"] for r in llama if r["budget"] == b)))
     ablation = [r for r in llama if r["budget"] == budget and r["label"] in ("dyt", *paper.LLAMA_ABLATIONS)]
     if len(ablation) < 3:
         return None
