@@ -160,5 +160,5 @@ def test_unknown_choices_are_clear_errors():
         Transformer(small(norm="batchnorm"))
     with pytest.raises(ValueError, match="choose gpt, llama or vit"):
         Transformer(small(arch="mamba"))
-    with pytest.raises(ValueError, match="gelu, relu, leaky_relu, leaky_relu_global, leaky_relu_fixed, swiglu"):
+    with pytest.raises(ValueError, match="gelu, gelu_tanh, relu, leaky_relu, leaky_relu_global, leaky_relu_fixed, swiglu"):
         Transformer(small(activation="tanh"))

@@ -76,7 +76,7 @@ def test_a_frozen_alpha_stays_at_its_start_while_the_rest_trains(digits_dir, tmp
     assert p.returncode == 2 and "freeze_alpha=True: norm 'layernorm' has no alpha to freeze" in p.stderr
     assert not (tmp_path / "ln").exists()
     summary = json.loads((tmp_path / "frozen" / "summary.json").read_text())
-    assert summary["probe_tokens"] == 50 * 65  # 50 images of 64 patches and a class token, not 50 x 64 pixels
+    assert summary["probe_tokens"] == 50 * 17  # 50 images of 16 patches (2x2) and a class token, not 50 x 64 pixels
 
 
 def test_alpha_alone_in_fp32_moves_in_a_pure_bf16_model_whose_gains_do_not():
