@@ -60,7 +60,7 @@ def test_probe_reads_the_models_own_attention(arch):
 
 def optimizer_for(model, slope_weight_decay=False, weight_decay_all=False):
     cfg = SimpleNamespace(weight_decay=0.1, slope_weight_decay=slope_weight_decay, weight_decay_all=weight_decay_all,
-                          param_dtype="float32", alpha_fp32=False,
+                          param_dtype="float32", alpha_fp32=False, alpha_lr_scale=1.0,
                           learning_rate=1e-3, beta1=0.9, beta2=0.95)
     return train.make_optimizer(model, cfg, fused=False)
 
