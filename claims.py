@@ -23,7 +23,7 @@ import paper
 from cli import ConfigError, run_cli
 from runs import load_runs
 from stats import mean_std, paired_t_test, t_two_sided_p
-from tables import LEARNED_MARGIN, delta, fmt
+from tables import delta, fmt, learned_count
 
 SIGNIFICANT = 0.05
 ALPHA_ARMS = {"dyt_alpha0.5": 0.5, "dyt_alpha1": 1.0, "dyt": 2.0, "dyt_alpha4": 4.0}
@@ -35,9 +35,8 @@ def arm(runs, label, budget):
 
 
 def learned(runs):
-    """'3/3': how many runs ended at least LEARNED_MARGIN below their budget's unigram training loss."""
-    ok = sum(r.get("final_train_loss", math.inf) <= r.get("unigram_train_loss", -math.inf) - LEARNED_MARGIN for r in runs)
-    return f"{ok}/{len(runs)}"
+    """'3/3': learned_count of the runs, out of them."""
+    return f"{learned_count(runs)}/{len(runs)}"
 
 
 def correlation(x, y):
@@ -228,8 +227,7 @@ def capacity_claim(runs, small, large):
     every = [(w, b) for w in widths for b in (small, large)]
     if not all(per_seed_delta(runs, w, b) for w, b in every):
         return None
-    whole = [w for w in widths if all(learned(pair(w, b)).split("/")[0] == learned(pair(w, b)).split("/")[1]
-                                      for b in (small, large))]
+    whole = [w for w in widths if all(learned_count(pair(w, b)) == len(pair(w, b)) for b in (small, large))]
     narrow, wide = (whole[0] if whole else widths[0]), widths[-1]
     tokens = next(r["train_tokens"] for r in runs if r["budget"] == large)
     text = []

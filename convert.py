@@ -16,6 +16,7 @@ model over the probes' windows of the training data: the DyT paper finds a train
 
 import hashlib
 import os
+from dataclasses import dataclass
 
 import torch
 
@@ -97,12 +98,26 @@ def read_source(path):
     raise ConfigError(f"start_from: {path} is neither a checkpoint of this repo nor GPT-2's pytorch_model.bin")
 
 
-def source_settings(cfg):
-    """What settings.json records of a run's source: a checksum of its weights' file and its model settings."""
+@dataclass(frozen=True)
+class Source:
+    """A run's trained model, read once: its file, that file's SHA-256, its weights under this repo's names and
+    its model settings."""
+    path: str
+    sha256: str
+    state: dict
+    model_args: dict
+
+    def settings(self):
+        """What settings.json records of it, so that a resume refuses a source that changed."""
+        return {"start_from_sha256": self.sha256, "start_from_model": self.model_args}
+
+
+def load(cfg):
+    """The run's Source (start_from, '{seed}' filled in), or None for a run from random weights."""
     if cfg.start_from is None:
-        return {}
+        return None
     path = checkpoint_file(source_path(cfg))
-    return {"start_from_sha256": sha256(path), "start_from_model": read_source(path)[1]}
+    return Source(path, sha256(path), *read_source(path))
 
 
 def norm_names(model):
@@ -137,20 +152,20 @@ def input_stds(trained, probe_x, autocast, chunk):
 
 
 @torch.no_grad()
-def convert(model, cfg, probe_x, autocast):
+def convert(model, source, calibrate_alpha, probe_x, autocast, chunk):
     """Load the source into the freshly built model, each norm by its class's rule; returns each squashing
-    norm's alpha_0 ({site: alpha}: 1/std of its input with calibrate_alpha, else its own)."""
-    state, source_args = read_source(checkpoint_file(source_path(cfg)))
-    refuse_misfit(model, state, source_args)
+    norm's alpha_0 ({site: alpha}: with calibrate_alpha 1/std of its input over probe_x, in chunks, else its own)."""
+    state = source.state
+    refuse_misfit(model, state, source.model_args)
     norms = norm_names(model)
     own = model.state_dict()
     for key, value in state.items():
         if not key.startswith(tuple(f"{n}." for n in norms)):
             own[key] = value[:own[key].shape[0]] if key == "wpe.weight" else value
-    if cfg.calibrate_alpha:
-        trained = Transformer(model_config(source_args)).to(probe_x.device)
+    if calibrate_alpha:
+        trained = Transformer(model_config(source.model_args)).to(probe_x.device)
         trained.load_state_dict(state)
-        stds = input_stds(trained, probe_x, autocast, cfg.batch_size)
+        stds = input_stds(trained, probe_x, autocast, chunk)
     alphas = {}
     for name in norms:
         module = model.get_submodule(name)
@@ -158,7 +173,7 @@ def convert(model, cfg, probe_x, autocast):
             if getattr(module, key, None) is not None and f"{name}.{key}" in state:
                 own[f"{name}.{key}"] = state[f"{name}.{key}"]
         if isinstance(module, SquashingNorm) and module.alpha is not None:
-            if cfg.calibrate_alpha:
+            if calibrate_alpha:
                 own[f"{name}.alpha"] = torch.full_like(module.alpha, 1.0 / stds[name])
             alphas[name] = own[f"{name}.alpha"].item()
     model.load_state_dict(own)

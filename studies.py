@@ -15,7 +15,7 @@ import paper
 from probes import OVERLOAD_FRACTION, entropy_ceiling, entropy_max
 from runs import BASELINE, comparisons, pools
 from stats import fisher_exact, mean_std, paired_t_test
-from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, fmt, left_plateau_at
+from tables import LEARNED_MARGIN, PLATEAU_DROP, collapses, delta, fmt, learned_count, left_plateau_at
 
 
 def setting_order(method):
@@ -311,21 +311,17 @@ def convert_section(runs, out=None):
                 missing.append(f"§ {arm} at {scale} {budget}: {why}.")
             base = van if van is not None else group_runs  # LayerNorm continued is its own baseline
             before = mean_std([r["log"][0]["val_loss"] for r in base])
-            delta = "—"
+            against = "—"
             if van is not None:
-                by_seed = {r["seed"]: r["final_val_loss"] for r in van}
-                pairs = [(by_seed[r["seed"]], r["final_val_loss"]) for r in group_runs if r["seed"] in by_seed]
-                d = 100 * (np.mean([b for _, b in pairs]) / np.mean([a for a, _ in pairs]) - 1) if pairs else None
-                test = paired_t_test(*zip(*pairs)) if len(pairs) > 1 else None
-                delta = f"{fmt(d, '+.1f')} ({fmt(test and test[1], '.2g')})"
-            learned = sum(r["unigram_train_loss"] - r["final_train_loss"] >= LEARNED_MARGIN for r in group_runs)
+                d, p = delta(van, group_runs, "final_val_loss")
+                against = f"{fmt(d, '+.1f')} ({fmt(p, '.2g')})"
             alphas = [(mean_of_sites(r["log"][0], "alpha"), mean_of_sites(r["log"][-1], "alpha")) for r in group_runs]
             alpha = "—" if alphas[0][0] is None else \
                 f"{mean_std([a for a, _ in alphas])} → {mean_std([b for _, b in alphas])}"
             md.append(f"| {scale} | {budget} | {arm} | {group_runs[0]['log'][-1]['iter']} | {before} "
                       f"| {mean_std([r['log'][0]['val_loss'] for r in group_runs])} "
-                      f"| {mean_std([r['final_val_loss'] for r in group_runs])} | {delta} "
-                      f"| {group_runs[0]['unigram_val_loss']:.3f} | {learned}/{len(group_runs)} | {alpha} |")
+                      f"| {mean_std([r['final_val_loss'] for r in group_runs])} | {against} "
+                      f"| {group_runs[0]['unigram_val_loss']:.3f} | {learned_count(group_runs)}/{len(group_runs)} | {alpha} |")
     md += [""] + missing + [""] if missing else [""]
     if out is None:
         return md

@@ -3,6 +3,8 @@ What the report's tables share: numbers as they are printed, a comparison of two
 flags, and when a run counts as having learned (report.py and studies.py write the tables).
 """
 
+import math
+
 import numpy as np
 
 from stats import paired_t_test
@@ -16,6 +18,12 @@ LEARNED_MARGIN = 0.5
 def left_plateau_at(run):
     """The first step whose validation loss is PLATEAU_DROP below the unigram validation loss, or None."""
     return next((row["iter"] for row in run["log"] if row["val_loss"] <= run["unigram_val_loss"] - PLATEAU_DROP), None)
+
+
+def learned_count(runs):
+    """How many runs ended at least LEARNED_MARGIN below their budget's unigram training loss (a run without
+    either loss did not)."""
+    return sum(r.get("final_train_loss", math.inf) <= r.get("unigram_train_loss", -math.inf) - LEARNED_MARGIN for r in runs)
 
 
 def fmt(x, spec="+.1f", none="—"):

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 import machine
 from cli import ConfigError, run_cli
 from configurator import read_settings, setting_lines
-from convert import convert, source_path, source_settings
+import convert
 from data import Reading, dataset_settings, load_meta, read_text, unigram_losses
 from dyt import SquashingNorm
 from images import read_images
@@ -131,16 +131,18 @@ def prepare(cfg, check_folder=True):
         read_text(cfg, meta, model_cfg.vocab_size, PROBE_WINDOWS)
     data = replace(data, attn_x=m.to_device(data.attn_x))  # read whole by every evaluation's attention probe
     # a run started from a trained model is also what that model is: its weights' checksum and settings
-    settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg), **source_settings(cfg)}
+    source = convert.load(cfg)
+    settings = {**asdict(cfg), **m.settings(), **asdict(model_cfg), **(source.settings() if source else {})}
     folder = RunFolder(cfg.out_dir, m.master)
     ckpt = folder.check(settings, cfg.init_from, cfg.overwrite) if check_folder else None
 
     torch.manual_seed(cfg.seed)
     model = Transformer(model_cfg).to(m.device)
-    if cfg.start_from is not None and ckpt is None:  # a resume reads the converted run's own checkpoint instead
-        alphas = convert(model, cfg, data.probe_x.to(m.device), m.autocast())
+    if source is not None and ckpt is None:  # a resume reads the converted run's own checkpoint instead
+        alphas = convert.convert(model, source, cfg.calibrate_alpha, data.probe_x.to(m.device), m.autocast(),
+                                 cfg.batch_size)
         if m.master:
-            print(f"started from {source_path(cfg)}, its norms converted to {cfg.norm}"
+            print(f"started from {convert.source_path(cfg)}, its norms converted to {cfg.norm}"
                   + (f"; alpha_0 {min(alphas.values()):.3g} to {max(alphas.values()):.3g}" if alphas else ""))
     # alpha_fp32: alpha alone kept in fp32, at its alpha_0 as drawn (which need not be a bf16 number)
     kept = {name: p.detach().clone() for name, p in model.named_parameters() if cfg.alpha_fp32 and is_alpha(name)}

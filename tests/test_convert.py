@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import read_log, run
-from convert import convert
+from convert import convert, load
 from model import ModelConfig, Transformer
 from runs import baseline_of, load_runs, matches
 from studies import convert_section
@@ -125,8 +125,8 @@ def test_gpt2s_released_format_loads_to_the_forward_gpt2_computes(tmp_path):
         state = hugging_face_gpt2(prefix=prefix)
         torch.save(state, tmp_path / "pytorch_model.bin")
         model = gpt2_model()
-        cfg = SimpleNamespace(start_from=str(tmp_path / "pytorch_model.bin"), seed=0, calibrate_alpha=False, batch_size=4)
-        convert(model, cfg, idx, torch.autocast("cpu", enabled=False))
+        source = load(SimpleNamespace(start_from=str(tmp_path / "pytorch_model.bin"), seed=0))
+        convert(model, source, False, idx, torch.autocast("cpu", enabled=False), chunk=4)
         plain = {k.removeprefix("transformer."): v for k, v in state.items()}
         with torch.no_grad():
             ours = model.eval()(idx)[0]
@@ -141,15 +141,15 @@ def test_gpt2_converted_to_dyt_keeps_gains_and_biases_and_calibrates_alpha(tmp_p
     state = hugging_face_gpt2()
     torch.save(state, tmp_path / "pytorch_model.bin")
     idx = torch.randint(0, 300, (4, 40), generator=torch.Generator().manual_seed(2))
-    cfg = SimpleNamespace(start_from=str(tmp_path / "pytorch_model.bin"), seed=0, calibrate_alpha=True, batch_size=2)
+    source = load(SimpleNamespace(start_from=str(tmp_path / "pytorch_model.bin"), seed=0))
     model = gpt2_model(norm="dyt")
-    alphas = convert(model, cfg, idx, torch.autocast("cpu", enabled=False))
+    alphas = convert(model, source, True, idx, torch.autocast("cpu", enabled=False), chunk=2)
     assert torch.equal(model.h[1].ln_2.weight, state["h.1.ln_2.weight"]) and torch.equal(model.ln_f.bias, state["ln_f.bias"])
     embedded = state["wte.weight"][idx] + state["wpe.weight"][:40]
     assert alphas["h.0.ln_1"] == torch.tensor(1 / embedded.double().std(unbiased=False).item()).float().item()
     assert model.h[0].ln_1.alpha.item() == alphas["h.0.ln_1"] and len(set(alphas.values())) == 5
     bare = gpt2_model(norm="identity")
-    convert(bare, SimpleNamespace(**{**vars(cfg), "calibrate_alpha": False}), idx, torch.autocast("cpu", enabled=False))
+    convert(bare, source, False, idx, torch.autocast("cpu", enabled=False), chunk=2)
     assert not any("ln_" in k for k in bare.state_dict())
     assert torch.equal(bare.h[0].mlp.c_fc.weight, state["h.0.mlp.c_fc.weight"].T)
 
