@@ -15,7 +15,8 @@ A block is written from the folder it names:
 
 Kinds: summary FOLDER SCALE (the main table: each budget, vanilla and DyT, final and best), arms MEASURE
 FOLDER SCALE, learned FOLDER SCALE, heuristic FOLDER SCALE, rank FOLDER SCALE, collapse FOLDER (every run
-with a squashing norm), plateau FOLDER, entropy FOLDER, vit FOLDER, diagnostics FOLDER (plateau.py's),
+with a squashing norm), plateau FOLDER, entropy FOLDER, vit FOLDER, precision FOLDER (the ViT's 2 x 2),
+convert FOLDER (a trained model's norms converted), diagnostics FOLDER (plateau.py's),
 agreement FOLDER FOLDER (the runs two folders share, evaluation by evaluation), published COMMIT FOLDER
 SCALE (the main table as README.md printed it at a commit, against the folder's), time FOLDER SCALE JOBS
 [STUDY [LABELS]] (how long the runs of a study, regime unless named, of the comma-separated labels if given,
