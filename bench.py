@@ -65,16 +65,30 @@ def timed(fn, device, reps, warmup=3):
 
 
 def reset_peak(device):
-    """Count a variant's peak memory from its start: on a GPU the allocator's peak starts afresh (a process's
-    RSS peak on a CPU cannot be reset, and is the process's so far)."""
+    """Count a variant's peak memory from its start: on a GPU the allocator's peak starts afresh; on Linux the
+    process's resident high-water mark (VmHWM) is reset through /proc/self/clear_refs."""
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats(device)
+    elif os.path.exists("/proc/self/clear_refs"):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+
+
+def resident_peak():
+    """Linux's resident high-water mark of this process in bytes (VmHWM: its own, where ru_maxrss starts from
+    the parent's at the fork)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
 
 
 def peak_memory(device):
     if device.startswith("cuda"):
         return f"{torch.cuda.max_memory_allocated(device) / 1e9:.2f} GB allocated"
-    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB process RSS so far"
+    if os.path.exists("/proc/self/status"):  # Linux: the peak since reset_peak
+        return f"{resident_peak() / 1e9:.2f} GB process RSS"
+    # elsewhere the process's peak so far (ru_maxrss: kilobytes on Linux, bytes on macOS), which cannot be reset
+    scale = 1 if sys.platform == "darwin" else 1024
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e9:.2f} GB process RSS so far"
 
 
 def device_peak(device):
