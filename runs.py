@@ -27,7 +27,7 @@ from config.grid import ARMS
 from model import resolve_alphas
 from naming import BASELINE, BASELINE_NORM, format_value, norm_label
 from run_folder import read_log
-from settings import DEFAULTS, run_identity
+from settings import ADDED_LATER, DEFAULTS, run_identity
 
 BASELINE_RULE = ("An arm is compared with the runs of its architecture's usual norm (LayerNorm for GPT-2 and the ViT, "
                  "RMSNorm for Llama) whose settings equal its own in every key but the norm's own (the norm, the "
@@ -77,6 +77,8 @@ def load_runs(out):
         if not run["log"]:
             left_out.append((name, "log.jsonl holds no evaluation"))
             continue
+        # a run recorded before a setting was declared ran as its default says, and pools with the runs after it
+        run["config"] = {**{k: DEFAULTS[k] for k in ADDED_LATER}, **run["config"]}
         run["name"], run["stem"] = name, re.sub(r"_s\d+$", "", name)
         run["seed"] = run["config"]["seed"]
         run["val_loss_at_reference_step"] = next((r["val_loss"] for r in run["log"] if r["iter"] == paper.REFERENCE_STEP),

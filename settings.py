@@ -76,6 +76,9 @@ class Config(ModelConfig):
 
 
 DEFAULTS = {f.name: f.default for f in fields(Config)}
+# settings declared after runs were first recorded (issues 36 and 38): an older run's record lacks them, and it
+# ran as their defaults say, which leave training as it was (checked bit for bit when each was added)
+ADDED_LATER = ("alpha_fp32", "alpha_lr_scale", "calibrate_alpha", "start_from")
 WHERE_KEYS, LABEL_KEYS, SPLIT_KEYS = (tuple(f.name for f in fields(Config) if f.metadata["kind"] == kind)
                                     for kind in ("where", "label", "split"))
 

@@ -339,6 +339,23 @@ def test_a_runs_label_and_baseline_do_not_depend_on_the_other_runs_of_its_folder
     assert "| 4.150 ± 0.071 | 3.950 ± 0.071 | -4.8 |" in rows[("8k", "vanilla_dropout=0.1")]
 
 
+def test_runs_recorded_before_a_setting_was_declared_pool_and_compare_with_runs_after_it(tmp_path):
+    """A LayerNorm run recorded before alpha_fp32, alpha_lr_scale, calibrate_alpha and start_from existed is the
+    baseline of a dropout run recorded with them at their defaults, and pools with a LayerNorm seed recorded
+    with them."""
+    from settings import ADDED_LATER, DEFAULTS
+    now = {k: DEFAULTS[k] for k in ADDED_LATER}
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.0)  # recorded before
+    make_run(tmp_path, ("vanilla", "micro", "8k"), 2, 4.2, settings=now)
+    for seed, final in ((1, 3.8), (2, 3.9)):
+        make_run(tmp_path, ("vanilla", "micro", "8k"), seed, final, settings=now, changes=[("dropout", 0.1, 0.0)],
+                 name="vanilla_micro_8k_dropout=0.1")
+    report(str(tmp_path))
+    rows = final_rows(tmp_path)
+    assert "| 4.10 ± 0.14 | 3.850 ± 0.071 | -6.1 |" in rows[("8k", "vanilla_dropout=0.1")]
+    assert set(rows) == {("8k", "vanilla_dropout=0.1")}  # the two LayerNorm seeds one baseline
+
+
 def test_every_run_is_compared_or_listed_with_why(tmp_path):
     make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.0)  # a baseline no arm uses
     make_run(tmp_path, ("vanilla_mine", "micro", "8k"), 1, 4.0, settings={"norm": "layernorm", "dropout": 0.2})
