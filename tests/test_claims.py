@@ -35,6 +35,30 @@ def test_each_claim_holds_where_its_runs_say_so_and_not_where_they_do_not(tmp_pa
     assert v[8].startswith("untested here")  # no entropy folder given
 
 
+def test_the_smallest_budgets_sweeps_are_shown_beside_the_verdict_and_do_not_change_it(tmp_path):
+    """alpha_0 at 8k runs the other way (as the paper's own 1M sweep): shown, and the verdict at 1m stands;
+    each dropout against LayerNorm without, at both budgets; every run read counted in the last column."""
+    micro(tmp_path, "vanilla", "8k", [4.0, 4.1, 4.2])
+    micro(tmp_path, "vanilla", "1m", [2.30, 2.31, 2.29])
+    micro(tmp_path, "dyt", "1m", [2.40, 2.42, 2.41], saturation=[0.3] * 3)
+    for method, large, small in (("dyt_alpha0.5", 2.60, 3.0), ("dyt_alpha1", 2.50, 3.2), ("dyt", None, 3.4),
+                                 ("dyt_alpha4", 2.35, 3.6)):
+        if large:
+            micro(tmp_path, method, "1m", [large, large + 0.01, large - 0.01], saturation=[0.3] * 3)
+        micro(tmp_path, method, "8k", [small, small + 0.01, small - 0.01], saturation=[0.6] * 3)
+    for method, large, small in (("vanilla_dropout0.1", 2.32, 3.9), ("vanilla_dropout0.5", 2.40, 3.7)):
+        micro(tmp_path, method, "1m", [large, large + 0.02, large - 0.01])
+        micro(tmp_path, method, "8k", [small, small + 0.02, small - 0.01])
+    rows = {int(line.split("|")[1]): line.split("|") for line in ledger(str(tmp_path))[2:]}
+    alpha, dropout = rows[4], rows[5]
+    assert alpha[5].strip() == "holds" and alpha[6].strip() == "30/30"  # LayerNorm and four alpha_0 at each budget
+    assert "at 8k (not part of the verdict): 0.5: -26.8%, 1: -22.0%, 2: -17.1%, 4: -12.2%; each step lower: no; " \
+           "Spearman rho(alpha_0, loss) +0.97 (p" in alpha[4]
+    assert "LayerNorm + dropout against LayerNorm at 1m 0.1: +1.0% (p " in dropout[4]
+    assert "; at 8k 0.1: -4.8% (p " in dropout[4] and ", 0.5: -9.7% (p " in dropout[4]
+    assert dropout[6].strip() == "21/21"  # DyT, LayerNorm and its dropouts at 1m; LayerNorm and its dropouts at 8k
+
+
 def test_ranks_share_ties():
     assert list(ranks([3.0, 1.0, 3.0, 2.0])) == [3.5, 1.0, 3.5, 2.0]
 
