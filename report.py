@@ -52,16 +52,19 @@ def arms_table(rows, measure):
     measure (†); an arm whose baseline the folder lacks says so (§) and what trains it."""
     lines = ["| arch | scale | budget | T/P | arm | vanilla | arm | Δ% | p (paired t) | paper: vanilla | paper: arm "
              "| paper Δ% |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    early_step, missing = False, []
+    early_step, missing, short = False, [], []
     for (arch, scale, budget), cell_rows in rows.items():
         for method, runs, base_label, van, why in cell_rows:
-            early = measure == "final_val_loss" and (arch, method) in paper.AT_REFERENCE_STEP
+            ref_vanilla, ref, ref_delta = paper.reference(arch, method, scale, budget)
+            # where the paper's figure is from its step 4000, ours is taken there too (a cell the paper has no
+            # figure for, a micro one, at its final step)
+            early = measure == "final_val_loss" and (arch, method) in paper.AT_REFERENCE_STEP and ref is not None
             m = "val_loss_at_reference_step" if early else measure
             if any(r[m] is None for r in runs + (van or [])):  # a run shorter than the reference step
+                short.append(f"{method} at {arch} {scale} {budget}")
                 continue
             early_step |= early
             d, p = delta(van, runs, m) if van else (None, None)
-            ref_vanilla, ref, ref_delta = paper.reference(arch, method, scale, budget)
             note = " ‡" if (arch, scale, budget) in paper.DELTA_NOTE and method == "dyt" else ""
             tp = np.mean([r["T_over_P"] for r in (van or []) + runs])
             lines.append(f"| {arch} | {scale} | {budget} | {tp:.3g} | {method} | {baseline_cell(base_label, van, m)} "
@@ -75,6 +78,9 @@ def arms_table(rows, measure):
     notes = [f"‡ {paper.DELTA_NOTE[k]}." for k in rows if k in paper.DELTA_NOTE]
     if early_step:
         notes.append(f"† the paper's figure is from step {paper.REFERENCE_STEP}, so ours is taken at the same step.")
+    if short:
+        notes.append(f"Not in this table: {', '.join(short)}: the paper's figure is from step {paper.REFERENCE_STEP}, "
+                     f"and these runs (or their baseline's) end before it.")
     return lines + ([""] + notes + missing if notes or missing else [])
 
 

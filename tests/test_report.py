@@ -201,6 +201,21 @@ def test_references_from_step_4000_are_compared_at_our_step_4000(tmp_path):
     assert "† the paper's figure is from step 4000" in md
 
 
+def test_an_arm_without_a_step_4000_figure_is_compared_at_its_final_step_and_a_short_one_is_named(tmp_path):
+    """The paper's dropout figures are from step 4000 at 64M/118M; a micro cell has no paper figure, so its
+    700-step dropout runs are compared at their final step; a 64M/118M dropout run that ends before step 4000
+    cannot be compared with the paper's figure, and the table says so rather than leaving it out."""
+    for method, final in (("vanilla", 2.30), ("vanilla_dropout0.5", 2.40)):
+        make_run(tmp_path, (method, "micro", "1m"), 1, final)
+        make_run(tmp_path, (method, "64m", "118m"), 1, final + 1, train_tokens=118_000_000)  # logs end at 1000
+    report(str(tmp_path))
+    rows = final_rows(tmp_path)
+    assert f"| 2.30 (1 seed) | 2.40 (1 seed) | {100 * (2.40 - 2.30) / 2.30:+.1f} |" in rows[("1m", "vanilla_dropout0.5")]
+    assert ("118m", "vanilla_dropout0.5") not in rows
+    assert ("Not in this table: vanilla_dropout0.5 at gpt 64m 118m: the paper's figure is from step 4000, and these "
+            "runs (or their baseline's) end before it.") in (tmp_path / "report.md").read_text()
+
+
 def test_the_report_names_which_collapse_criterion_fired(tmp_path):
     make_run(tmp_path, ("vanilla", "micro", "8k"), 1, 4.2, best=2.8)
     for seed, criteria in ((1, ["unigram"]), (2, ["stalled", "unigram"]), (3, [])):
