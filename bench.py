@@ -64,30 +64,33 @@ def timed(fn, device, reps, warmup=3):
     return (time.perf_counter() - t) / reps
 
 
+# Linux resets a process's resident high-water mark (VmHWM) on request; elsewhere a CPU's peak is the process's so far
+RESETTABLE_PEAK = os.path.exists("/proc/self/clear_refs")
+
+
 def reset_peak(device):
     """Count a variant's peak memory from its start: on a GPU the allocator's peak starts afresh; on Linux the
-    process's resident high-water mark (VmHWM) is reset through /proc/self/clear_refs."""
+    process's resident high-water mark, through /proc/self/clear_refs."""
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats(device)
-    elif os.path.exists("/proc/self/clear_refs"):
+    elif RESETTABLE_PEAK:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
 
 
-def resident_peak():
-    """Linux's resident high-water mark of this process in bytes (VmHWM: its own, where ru_maxrss starts from
-    the parent's at the fork)."""
+def resident(field):
+    """A field of Linux's /proc/self/status in bytes: VmRSS (resident now) or VmHWM (the peak since reset_peak).
+    This process's own, where ru_maxrss starts from the parent's peak at the fork."""
     with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
 
 
 def peak_memory(device):
     if device.startswith("cuda"):
         return f"{torch.cuda.max_memory_allocated(device) / 1e9:.2f} GB allocated"
-    if os.path.exists("/proc/self/status"):  # Linux: the peak since reset_peak
-        return f"{resident_peak() / 1e9:.2f} GB process RSS"
-    # elsewhere the process's peak so far (ru_maxrss: kilobytes on Linux, bytes on macOS), which cannot be reset
-    scale = 1 if sys.platform == "darwin" else 1024
+    if RESETTABLE_PEAK:
+        return f"{resident('VmHWM') / 1e9:.2f} GB process RSS"
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: kilobytes on Linux, bytes on macOS
     return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e9:.2f} GB process RSS so far"
 
 

@@ -154,10 +154,11 @@ def alpha_claim(runs, small, large, ref):
                   "LayerNorm " + ", ".join(f"{k}: {100 * (v - low['vanilla']) / low['vanilla']:+.1f}%"
                                            for k, v in low.items() if k != "vanilla"))
     ours = f"Δ% against LayerNorm at {large}: {text}"
-    other = alpha_sweep(runs, small) if small != large else None
-    if other:
-        ours += f"; at {small} (not part of the verdict): {other[0]}"
-        seen += other[4]
+    beside = alpha_sweep(runs, small) if small != large else None
+    if beside:
+        beside_text, *_, beside_runs = beside
+        ours += f"; at {small} (not part of the verdict): {beside_text}"
+        seen += beside_runs
     return (CLAIMS["alpha"], paper_text, ours, verdict([MET if each_step else UNRESOLVED, part(rho < 0, p)]),
             learned(seen))
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from bench import RESETTABLE_PEAK
 from conftest import REPO, TINY, run
 from configurator import read_settings
 from memory import estimate, model_size
@@ -33,7 +34,7 @@ def test_memory_estimate_shards_under_fsdp_and_says_why_3_78b_shards():
     assert 3.7e9 < model_size(cfg)[0] < 3.8e9
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads Linux's /proc/self figures")
+@pytest.mark.skipif(not RESETTABLE_PEAK, reason="reads Linux's /proc/self figures")
 def test_the_memory_estimate_is_within_its_error_of_a_measured_peak(tmp_path):
     """GPT-2 124M on the CPU in fp32, one sequence of 512 tokens: the growth of the process's resident memory to
     its peak over two training steps, against memory.estimate for that run on a CPU. Linux's /proc figures."""
@@ -48,17 +49,16 @@ from configurator import read_settings
 from model import Transformer, model_config
 cfg = read_settings([{config!r}, "--batch_size=1"])[0]
 x, y = torch.randint(0, cfg.vocab_size, (2, 1, cfg.block_size))
-def status(key):  # this process's own figures; ru_maxrss would start from pytest's peak at the fork
-    return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith(key))
-open("/proc/self/clear_refs", "w").write("5")  # the peak starts again from here
-before = status("VmRSS:")
+from bench import reset_peak, resident  # this process's own figures: ru_maxrss starts from pytest's peak
+reset_peak("cpu")
+before = resident("VmRSS")
 model = Transformer(model_config(cfg))
 optimizer = train.make_optimizer(model, cfg, fused=False)
 for _ in range(2):
     model(x, y)[1].backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-print(json.dumps(status("VmHWM:") - before))
+print(json.dumps(resident("VmHWM") - before))
 """)
     p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
